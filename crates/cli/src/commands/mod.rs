@@ -1,0 +1,8 @@
+//! One module per command.
+
+pub mod apply;
+pub mod run;
+pub mod runs;
+pub mod serve;
+pub mod validate;
+pub mod workflows;

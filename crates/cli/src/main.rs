@@ -1,0 +1,56 @@
+//! The `hookflow` binary: `serve` runs the engine; the other commands validate definitions
+//! offline or talk to a running engine's management API.
+
+mod client;
+mod commands;
+mod config;
+mod table;
+
+use clap::{Parser, Subcommand};
+
+/// hookflow: a self-hosted workflow engine for Logic Apps definitions, started and resumed by
+/// webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "hookflow", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the engine (state in SQLite under the data directory).
+    Serve(commands::serve::Args),
+    /// Check a workflow file offline; exits non-zero listing every problem.
+    Validate(commands::validate::Args),
+    /// Create or update a workflow on a running engine from a file.
+    Apply(commands::apply::Args),
+    /// List the workflows of a running engine.
+    Workflows(commands::workflows::Args),
+    /// List the runs of a workflow, newest first.
+    Runs(commands::runs::Args),
+    /// Inspect one run.
+    Run {
+        #[command(subcommand)]
+        command: commands::run::Command,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Apply(args) => commands::apply::run(args),
+        Command::Workflows(args) => commands::workflows::run(args),
+        Command::Runs(args) => commands::runs::run(args),
+        Command::Run { command } => commands::run::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! Events: everything that can happen to a run, as the runtime reports it. Persisted in the
+//! run's inbox as JSON, so this format is a compatibility boundary: add variants, never change
+//! the meaning of one.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    /// The run was created by its trigger: start the first actions.
+    Start,
+    /// An outbound HTTP call made for an action came back (or could not be made).
+    HttpCompleted { action: String, outcome: HttpOutcome },
+    /// The user asked to cancel the run.
+    Cancel,
+}
+
+/// What came back from an outbound HTTP call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum HttpOutcome {
+    /// A response arrived, whatever its status.
+    Response { status: u16, headers: Map<String, Value>, body: Value },
+    /// No response: connection refused, timeout, invalid URL, body too large...
+    Error { code: String, message: String },
+}

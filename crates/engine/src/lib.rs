@@ -1,0 +1,35 @@
+//! The run state machine of hookflow.
+//!
+//! [`step`] applies one [`Event`] to a [`RunState`] and returns a [`Transition`]: which action
+//! rows and run fields changed, and the [`Effect`]s the runtime must carry out (outbound HTTP
+//! calls, answering the caller). The runtime persists the changes and the effects in one
+//! transaction, carries the effects out, and feeds their outcomes back as events.
+//!
+//! Pure and deterministic: no IO, no clock, no randomness, no tasks. Time and random bits
+//! arrive in the [`StepContext`]; replaying a run's events from the same state gives the same
+//! result.
+
+mod actions;
+mod context;
+mod effect;
+mod event;
+mod finish;
+mod on_cancel;
+mod on_http_completed;
+mod on_start;
+mod plan;
+mod schedule;
+mod scope;
+mod state;
+mod status;
+mod step;
+
+pub use actions::http::REDACTED;
+pub use context::{Environment, Limits, StepContext};
+pub use effect::{Effect, HttpRequest, ResponseMessage};
+pub use event::{Event, HttpOutcome};
+pub use plan::Plan;
+pub use scope::format_time;
+pub use state::{ActionState, RunFields, RunState};
+pub use status::{ActionStatus, RunStatus, UnknownStatus};
+pub use step::{Transition, step};

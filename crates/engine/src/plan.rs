@@ -1,0 +1,33 @@
+//! Facts about a definition that the engine looks up on every step, computed once per version
+//! (durability.md §7: compile once) so a step costs the same in a 3-step and a 1,000-step run.
+
+use hookflow_model::{ActionId, Definition};
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// For each action, the actions whose `runAfter` names it.
+    successors: Vec<Vec<ActionId>>,
+    /// For each action, whether some action runs after it (leaves decide the run's status).
+    has_successor: Vec<bool>,
+}
+
+impl Plan {
+    pub fn new(definition: &Definition) -> Self {
+        let mut successors = vec![Vec::new(); definition.actions.len()];
+        for (index, action) in definition.actions.iter().enumerate() {
+            for run_after in &action.run_after {
+                successors[run_after.action.0 as usize].push(ActionId(index as u32));
+            }
+        }
+        let has_successor = successors.iter().map(|s| !s.is_empty()).collect();
+        Self { successors, has_successor }
+    }
+
+    pub fn successors(&self, id: ActionId) -> &[ActionId] {
+        &self.successors[id.0 as usize]
+    }
+
+    pub fn is_leaf(&self, id: ActionId) -> bool {
+        !self.has_successor[id.0 as usize]
+    }
+}

@@ -1,0 +1,39 @@
+//! The step function: apply one [`Event`] to a [`RunState`], returning what changed and the
+//! [`Effect`]s to carry out. One handler per event, each in its own module.
+
+use crate::{Effect, Event, RunState, StepContext};
+use hookflow_model::ActionId;
+
+/// What one step changed. The state itself was updated in place; these say which rows to write.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Transition {
+    /// Actions whose state changed (write their rows).
+    pub changed_actions: Vec<ActionId>,
+    /// The run's status, outputs or error changed (write the run row).
+    pub run_changed: bool,
+    pub effects: Vec<Effect>,
+}
+
+impl Transition {
+    pub(crate) fn touch(&mut self, id: ActionId) {
+        if !self.changed_actions.contains(&id) {
+            self.changed_actions.push(id);
+        }
+    }
+}
+
+/// Applies `event` to `state`. Events for a run that has ended change nothing.
+pub fn step(state: &mut RunState, event: Event, ctx: &StepContext<'_>) -> Transition {
+    let mut transition = Transition::default();
+    if state.status.is_terminal() {
+        return transition;
+    }
+    match event {
+        Event::Start => crate::on_start::handle(state, ctx, &mut transition),
+        Event::HttpCompleted { action, outcome } => {
+            crate::on_http_completed::handle(state, ctx, &action, outcome, &mut transition)
+        }
+        Event::Cancel => crate::on_cancel::handle(state, ctx, &mut transition),
+    }
+    transition
+}

@@ -1,0 +1,204 @@
+//! Evaluates a syntax tree against a [`Scope`], charging fuel for every node.
+//!
+//! Member access follows WDL: `.x` on a missing property or on null is an error naming the
+//! property; `?.x` yields null instead. Property names match case-insensitively (errata E3).
+
+use crate::ast::{Member, Node, NodeKind};
+use crate::functions::Kind;
+use crate::limits::{MAX_FUEL, MAX_RESULT_BYTES};
+use crate::value::{find_key, type_name};
+use crate::{Error, ErrorKind, Scope, Span};
+use serde_json::Value;
+use std::cell::Cell;
+
+/// Everything one evaluation needs: the scope and the fuel left.
+pub(crate) struct Ctx<'a> {
+    pub scope: &'a dyn Scope,
+    fuel: Cell<u64>,
+    /// Bytes of results produced so far (see [`MAX_TOTAL_BYTES`]).
+    produced: Cell<usize>,
+    /// Set when `decimal()` ran, so the final result needs its decimal markers turned into floats.
+    pub made_decimal: Cell<bool>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(scope: &'a dyn Scope) -> Self {
+        Ctx {
+            scope,
+            fuel: Cell::new(MAX_FUEL),
+            produced: Cell::new(0),
+            made_decimal: Cell::new(false),
+        }
+    }
+
+    pub fn eval(&self, node: &Node) -> Result<Value, Error> {
+        let fuel = self.fuel.get();
+        if fuel == 0 {
+            return Err(Error {
+                kind: ErrorKind::Limit,
+                message: format!(
+                    "the evaluation exceeded its budget of {MAX_FUEL} steps (position {})",
+                    node.span.start
+                ),
+                span: Some(node.span),
+            });
+        }
+        self.fuel.set(fuel - 1);
+        match &node.kind {
+            NodeKind::Literal(v) => Ok(v.clone()),
+            NodeKind::Array(items) => {
+                let values = items
+                    .iter()
+                    .map(|n| self.eval(n))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::Array(values))
+            }
+            NodeKind::Call { func, args } => {
+                let result = match func.kind {
+                    Kind::Eager(f) => {
+                        let values = args
+                            .iter()
+                            .map(|n| self.eval(n))
+                            .collect::<Result<Vec<_>, _>>()?;
+                        f(self, &values)
+                    }
+                    Kind::Lazy(f) => f(self, args),
+                };
+                let value = result.map_err(|e| locate(e, func.name, node.span))?;
+                self.charge(&value)
+                    .map_err(|e| locate(e, func.name, node.span))?;
+                Ok(value)
+            }
+            NodeKind::Access {
+                target,
+                member,
+                null_safe,
+            } => {
+                let base = self.eval(target)?;
+                let key = match member {
+                    Member::Name(name) => Key::Name(name.clone()),
+                    Member::Index(index) => match self.eval(index)? {
+                        Value::String(s) => Key::Name(s),
+                        Value::Number(n) if n.is_i64() || n.is_u64() => {
+                            Key::Index(n.as_i64().unwrap_or(i64::MAX))
+                        }
+                        other => {
+                            return Err(access_error(
+                                node.span,
+                                format!(
+                                    "an index must be a string or an integer, not {}",
+                                    type_name(&other)
+                                ),
+                            ));
+                        }
+                    },
+                };
+                access(base, key, *null_safe, node.span)
+            }
+        }
+    }
+}
+
+enum Key {
+    Name(String),
+    Index(i64),
+}
+
+fn access(base: Value, key: Key, null_safe: bool, span: Span) -> Result<Value, Error> {
+    let shown = match &key {
+        Key::Name(n) => format!("property '{n}'"),
+        Key::Index(i) => format!("index {i}"),
+    };
+    match (base, key) {
+        (Value::Null, _) if null_safe => Ok(Value::Null),
+        (Value::Null, _) => Err(access_error(
+            span,
+            format!("the {shown} cannot be selected on a null value; use '?' for optional values"),
+        )),
+        (Value::Object(mut map), Key::Name(name)) => match find_key(&map, &name).cloned() {
+            Some(k) => Ok(map.swap_remove(&k).unwrap_or(Value::Null)),
+            None if null_safe => Ok(Value::Null),
+            None => {
+                let available: Vec<&str> = map.keys().take(20).map(String::as_str).collect();
+                Err(access_error(
+                    span,
+                    format!(
+                        "the property '{name}' doesn't exist; available properties are '{}'",
+                        available.join(", ")
+                    ),
+                ))
+            }
+        },
+        (Value::Array(mut items), Key::Index(i)) => {
+            let len = items.len();
+            match usize::try_from(i).ok().filter(|&i| i < len) {
+                Some(i) => Ok(items.swap_remove(i)),
+                None if null_safe => Ok(Value::Null),
+                None => Err(access_error(
+                    span,
+                    format!("the index {i} is outside the bounds of the array (length {len})"),
+                )),
+            }
+        }
+        (other, _) => Err(access_error(
+            span,
+            format!("the {shown} cannot be selected on {}", type_name(&other)),
+        )),
+    }
+}
+
+fn access_error(span: Span, message: String) -> Error {
+    Error {
+        kind: ErrorKind::InvalidAccess,
+        message: format!("{message} (position {}-{})", span.start, span.end),
+        span: Some(span),
+    }
+}
+
+/// Gives a function's own error (one without a position yet) the function name and the span of
+/// the call; errors from nested calls already carry theirs and pass through unchanged.
+fn locate(mut e: Error, name: &str, span: Span) -> Error {
+    if e.span.is_some() {
+        return e;
+    }
+    e.message = match e.kind {
+        ErrorKind::NotAvailable => format!("{} (position {}-{})", e.message, span.start, span.end),
+        _ => format!(
+            "The template function '{name}' failed: {} (position {}-{})",
+            e.message, span.start, span.end
+        ),
+    };
+    e.span = Some(span);
+    e
+}
+
+/// Cap on the bytes all function results of one evaluation may add up to. Each result is capped
+/// on its own too, but an 8 KB expression can still call `range(0, 100000)` hundreds of times;
+/// this bounds the memory one evaluation can take.
+const MAX_TOTAL_BYTES: usize = 2 * MAX_RESULT_BYTES;
+
+impl Ctx<'_> {
+    fn charge(&self, value: &Value) -> Result<(), Error> {
+        let (size, too_big) = match value {
+            Value::String(s) => (s.len(), s.len() > MAX_RESULT_BYTES),
+            Value::Array(a) => (
+                a.len().saturating_mul(size_of::<Value>()),
+                a.len() > MAX_RESULT_BYTES,
+            ),
+            _ => (0, false),
+        };
+        if too_big {
+            return Err(Error::limit(format!(
+                "the result is larger than {MAX_RESULT_BYTES} bytes"
+            )));
+        }
+        let total = self.produced.get().saturating_add(size);
+        if total > MAX_TOTAL_BYTES {
+            return Err(Error::limit(format!(
+                "the evaluation produced more than {MAX_TOTAL_BYTES} bytes of intermediate results"
+            )));
+        }
+        self.produced.set(total);
+        Ok(())
+    }
+}

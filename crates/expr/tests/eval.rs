@@ -1,0 +1,321 @@
+//! Table-driven evaluation tests: each row is a template (as written in a definition) and the
+//! expected JSON result, or `!Kind: fragment` for an error whose message contains `fragment`.
+
+mod common;
+
+use common::{TestScope, same};
+use hookflow_expr::{Value, parse_template};
+
+const CASES: &[(&str, &str)] = &[
+    // Templates and interpolation.
+    ("plain text", r#""plain text""#),
+    ("@@", r#""@""#),
+    ("@@{x}", r#""@{x}""#),
+    ("a @ b", r#""a @ b""#),
+    (
+        "My age is @@{parameters('age')}",
+        r#""My age is @{parameters('age')}""#,
+    ),
+    ("@parameters('age')", "42"),
+    ("@{parameters('age')}", r#""42""#),
+    ("Age: @{parameters('age')}!", r#""Age: 42!""#),
+    (
+        "@{parameters('flag')} @{null} @{createArray(1, true)}",
+        r#""True  [1,true]""#,
+    ),
+    ("@{'}'}x", r#""}x""#),
+    ("@{'it''s'}", r#""it's""#),
+    ("@{decimal('1.10')}", r#""1.10""#),
+    // Literals and access.
+    ("@createArray()", "[]"),
+    ("@[1, 'two', [3]]", r#"[1, "two", [3]]"#),
+    ("@-5", "-5"),
+    ("@1.5e3", "1500.0"),
+    ("@triggerBody().kind", r#""order""#),
+    ("@triggerBody()['KIND']", r#""order""#),
+    ("@triggerBody()?.items[1]", "2"),
+    ("@triggerBody()?.missing", "null"),
+    ("@triggerBody()?.missing?.deeper", "null"),
+    ("@triggerBody()?['nothing']?['x']", "null"),
+    ("@triggerBody().missing", "!InvalidAccess: 'missing'"),
+    ("@triggerBody().nothing.x", "!InvalidAccess: null"),
+    ("@triggerBody().items[7]", "!InvalidAccess: index 7"),
+    ("@triggerBody()?.items?[7]", "null"),
+    (
+        "@triggerOutputs().headers['content-type']",
+        r#""application/json""#,
+    ),
+    ("@body('Get_Order').id", "42"),
+    ("@outputs('get_order').statusCode", "200"),
+    ("@actionBody('Get_Order')", r#"{"id": 42}"#),
+    ("@body('Skipped')", "null"),
+    ("@actions('Skipped')?.status", "null"),
+    ("@variables('LIST')[0]", r#""a""#),
+    ("@workflow().run.name", r#""run1""#),
+    (
+        "@listCallbackUrl()",
+        r#""https://hookflow.example/callback?sig=abc""#,
+    ),
+    ("@item().sku", r#""X1""#),
+    ("@items('loop')", "!NotAvailable: items('loop')"),
+    ("@UTCNOW()", r#""2024-02-29T13:45:30.1234567Z""#),
+    ("@utcNow('yyyy-MM-dd HH:mm')", r#""2024-02-29 13:45""#),
+    // Laziness (errata E5).
+    ("@and(false, int('x'))", "false"),
+    ("@or(true, int('x'))", "true"),
+    ("@if(true, 1, div(1, 0))", "1"),
+    ("@coalesce(null, 'a', int('x'))", r#""a""#),
+    ("@and(true, 1)", "!InvalidArgument: boolean"),
+    // Equality and comparison decisions.
+    ("@equals(true, 1)", "false"),
+    ("@equals(1, 1.0)", "true"),
+    ("@equals('abc', 'ABC')", "false"),
+    ("@equals(null, '')", "true"),
+    (
+        "@equals(json('{\"a\":[1,2]}'), json('{\"a\":[1,2.0]}'))",
+        "true",
+    ),
+    ("@less(null, 'a')", "true"),
+    ("@greater('b', 'a')", "true"),
+    ("@greater(1, 'a')", "!InvalidArgument: cannot compare"),
+    // Strings.
+    (
+        "@substring('abc', 1, 5)",
+        "!InvalidArgument: start index + length (6) exceeds the length of the string (3)",
+    ),
+    ("@substring('hello', 1, 3)", r#""ell""#),
+    ("@substring('héllo', 1)", r#""éllo""#),
+    ("@slice('Hello World', 6, 20)", r#""World""#),
+    ("@slice('Hello World', -5)", r#""World""#),
+    ("@split('', ',')", r#"[""]"#),
+    ("@split('a,,b', ',')", r#"["a", "", "b"]"#),
+    ("@split('a--b', '--')", r#"["a", "b"]"#),
+    ("@indexOf('Hello', 'LL')", "2"),
+    ("@indexOf('Hello', 'z')", "-1"),
+    ("@lastIndexOf('', '')", "0"),
+    ("@lastIndexOf('abc', '')", "2"),
+    ("@nthIndexOf('123456789123465789', '1', 2)", "9"),
+    ("@nthIndexOf('123456789123465789', '1', -1)", "9"),
+    ("@startsWith('Hello', 'hE')", "true"),
+    ("@replace('aAa', 'a', 'b')", r#""bAb""#),
+    ("@contains('Hello', 'h')", "false"),
+    ("@concat('a', 1, true, null)", r#""a1True""#),
+    ("@toUpper('abc')", r#""ABC""#),
+    ("@guid()", r#""01234567-89ab-4def-8123-456789abcdef""#),
+    ("@guid('N')", r#""0123456789ab4def8123456789abcdef""#),
+    ("@guid('B')", r#""{01234567-89ab-4def-8123-456789abcdef}""#),
+    // Collections.
+    ("@first(createArray())", "null"),
+    ("@first('')", r#""""#),
+    ("@last('abc')", r#""c""#),
+    ("@first(5)", "!InvalidArgument: argument 1"),
+    ("@union(createArray(1, 2), createArray(2, 3))", "[1, 2, 3]"),
+    (
+        "@union(json('{\"a\":1}'), json('{\"a\":2,\"b\":3}'))",
+        r#"{"a": 2, "b": 3}"#,
+    ),
+    ("@join(createArray(true, null, 1), '-')", r#""True--1""#),
+    ("@reverse(createArray(1, 2, 3))", "[3, 2, 1]"),
+    ("@sort(createArray('b', 'a', 'C'))", r#"["C", "a", "b"]"#),
+    (
+        "@sort(createArray(1, 'a'))",
+        "!InvalidArgument: cannot sort",
+    ),
+    ("@chunk('abcde', 2)", r#"["ab", "cd", "e"]"#),
+    ("@chunk(createArray(1, 2, 3), 2)", "[[1, 2], [3]]"),
+    ("@empty(json('{}'))", "true"),
+    ("@contains(json('{\"a\":1}'), 'a')", "true"),
+    ("@length(json('{\"a\":1}'))", "1"),
+    // Objects (errata E3).
+    (
+        "@setProperty(json('{\"Name\":1}'), 'name', 2)",
+        r#"{"Name": 2}"#,
+    ),
+    (
+        "@addProperty(json('{\"Name\":1}'), 'name', 2)",
+        "!InvalidArgument: already exists",
+    ),
+    (
+        "@removeProperty(json('{\"a\":1,\"B\":2,\"c\":3}'), 'b')",
+        r#"{"a": 1, "c": 3}"#,
+    ),
+    // Math (errata E10).
+    (
+        "@add(9223372036854775807, 1)",
+        "!InvalidArgument: overflows",
+    ),
+    ("@div(1, 0)", "!InvalidArgument: division by zero"),
+    ("@mod(5, 0)", "!InvalidArgument: division by zero"),
+    ("@mod(5.5, 2)", "1.5"),
+    (
+        "@div(-9223372036854775808, -1)",
+        "!InvalidArgument: overflows",
+    ),
+    ("@max(1, 2.5, 2)", "2.5"),
+    ("@min(createArray(3, 1))", "1"),
+    ("@range(0, 100001)", "!InvalidArgument: count"),
+    ("@rand(1, 11)", "6"),
+    ("@sub(1.5, 1)", "0.5"),
+    // Conversions.
+    ("@string(json('{\"a\":true}'))", r#""{\"a\":true}""#),
+    ("@string(null)", r#""""#),
+    ("@string(false)", r#""False""#),
+    ("@string(3.0)", r#""3""#),
+    ("@int(' 12 ')", "12"),
+    ("@int('1.5')", "!InvalidArgument: integer"),
+    ("@bool('TRUE')", "true"),
+    ("@float('1,000.5')", "1000.5"),
+    ("@float('1 000,5', 'fr-FR')", "!InvalidArgument: float"),
+    ("@float('1000,5', 'fr-FR')", "1000.5"),
+    ("@isFloat('1.5')", "true"),
+    ("@isInt('1.5')", "false"),
+    ("@base64ToString(base64('héllo'))", r#""héllo""#),
+    ("@base64ToString('%%%')", "!InvalidArgument: base64"),
+    (
+        "@dataUri('hi')",
+        r#""data:text/plain;charset=utf-8;base64,aGk=""#,
+    ),
+    (
+        "@dataUriToString('data:text/plain;charset=utf-8;base64,aGk=')",
+        r#""hi""#,
+    ),
+    ("@decodeUriComponent('a%20b%2Fc')", r#""a b/c""#),
+    ("@json('[1')", "!InvalidArgument: JSON"),
+    ("@xml('<a/>')", "!InvalidArgument: not supported yet"),
+    // URIs.
+    (
+        "@uriHost('https://user@www.contoso.com:8080/a?b=c#d')",
+        r#""www.contoso.com""#,
+    ),
+    ("@uriPort('https://www.contoso.com/a')", "443"),
+    ("@uriPort('http://www.contoso.com:8080')", "8080"),
+    ("@uriPath('http://www.contoso.com')", r#""/""#),
+    ("@uriQuery('http://www.contoso.com/a?x=1')", r#""?x=1""#),
+    ("@uriScheme('HTTPS://x')", r#""https""#),
+    ("@uriHost('not a uri')", "!InvalidArgument: absolute URI"),
+    // Dates.
+    (
+        "@addToTime('2018-01-31T00:00:00Z', 1, 'Month')",
+        r#""2018-02-28T00:00:00.0000000Z""#,
+    ),
+    (
+        "@subtractFromTime('2018-01-02T00:00:00Z', 1, 'Day', 'D')",
+        r#""Monday, January 1, 2018""#,
+    ),
+    ("@getFutureTime(1, 'Day', 'yyyy-MM-dd')", r#""2024-03-01""#),
+    ("@getPastTime(1, 'Year', 'yyyy-MM-dd')", r#""2023-02-28""#),
+    (
+        "@addSeconds('2018-03-15T00:00:00+02:00', 1)",
+        r#""2018-03-14T22:00:01.0000000Z""#,
+    ),
+    (
+        "@addDays('2018-03-15T00:00:00', 1)",
+        r#""2018-03-16T00:00:00.0000000""#,
+    ),
+    ("@dayOfWeek('2018-03-15T13:27:36Z')", "4"),
+    ("@dayOfYear('2018-03-15T13:27:36Z')", "74"),
+    ("@dayOfMonth('2018-03-15T13:27:36Z')", "15"),
+    ("@ticks('2018-03-15T13:27:36Z')", "636567172560000000"),
+    (
+        "@formatDateTime('2018-03-15T13:27:36.5Z', 'h:mm:ss.FFF tt')",
+        r#""1:27:36.5 PM""#,
+    ),
+    (
+        "@formatDateTime('2018-03-15T13:27:36Z', 's')",
+        r#""2018-03-15T13:27:36""#,
+    ),
+    (
+        "@formatDateTime('2018-03-15T13:27:36Z', 'r')",
+        r#""Thu, 15 Mar 2018 13:27:36 GMT""#,
+    ),
+    (
+        "@formatDateTime('2018-03-15T13:27:36Z', 'Q')",
+        "!InvalidArgument: not a valid date format",
+    ),
+    (
+        "@formatDateTime('garbage')",
+        "!InvalidArgument: not a valid timestamp",
+    ),
+    (
+        "@dateDifference('2018-07-30T00:00:01Z', '2018-07-30T00:00:00Z')",
+        r#""-00:00:01""#,
+    ),
+    (
+        "@convertTimeZone('2018-01-01T08:00:00.0000000Z', 'UTC', 'W. Europe Standard Time', 'HH:mm')",
+        r#""09:00""#,
+    ),
+    (
+        "@convertFromUtc('2018-07-01T08:00:00Z', 'Pacific Standard Time')",
+        r#""2018-07-01T01:00:00.0000000""#,
+    ),
+    (
+        "@convertFromUtc('2018-07-01T08:00:00Z', 'Mars Standard Time')",
+        "!InvalidArgument: time zone",
+    ),
+    // Number formatting.
+    ("@formatNumber(1234.5, '#,##0.00')", r#""1,234.50""#),
+    ("@formatNumber(5, '0,0.00')", r#""05.00""#),
+    ("@formatNumber(-1234.567, 'N2')", r#""-1,234.57""#),
+    ("@formatNumber(1234.567, 'C2')", r#""$1,234.57""#),
+    ("@formatNumber(17.35, 'C2', 'fr-FR')", "\"17,35\u{a0}€\""),
+    ("@formatNumber(0.1234, 'P1')", r#""12.3%""#),
+    ("@formatNumber(42, 'D5')", r#""00042""#),
+    ("@formatNumber(1234.5678, 'E2')", r#""1.23E+003""#),
+    ("@formatNumber(3.14159, 'F3')", r#""3.142""#),
+    (
+        "@formatNumber(5551234567, '(###) ###-####')",
+        r#""(555) 123-4567""#,
+    ),
+    ("@formatNumber(0.5, '0.0%;(0.0%);zero')", r#""50.0%""#),
+    ("@formatNumber(-0.5, '0.0%;(0.0%);zero')", r#""(50.0%)""#),
+    ("@formatNumber(0, '0.0%;(0.0%);zero')", r#""zero""#),
+    // Scope errors keep their kind.
+    ("@parameters('nope')", "!InvalidArgument: 'nope'"),
+];
+
+fn check(template: &str, expected: &str) -> Result<(), String> {
+    let scope = TestScope::default();
+    let result = parse_template(template).and_then(|t| t.eval(&scope));
+    match (expected.strip_prefix('!'), result) {
+        (Some(err), Err(e)) => {
+            let (kind, fragment) = err.split_once(": ").unwrap_or((err, ""));
+            if format!("{:?}", e.kind) == kind && e.message.contains(fragment) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{template}: expected error {err}, got {:?}: {}",
+                    e.kind, e.message
+                ))
+            }
+        }
+        (Some(err), Ok(v)) => Err(format!("{template}: expected error {err}, got {v}")),
+        (None, Err(e)) => Err(format!(
+            "{template}: expected {expected}, got error {:?}: {}",
+            e.kind, e.message
+        )),
+        (None, Ok(v)) => {
+            let want: Value = serde_json::from_str(expected)
+                .map_err(|e| format!("bad expectation {expected}: {e}"))?;
+            if same(&v, &want) {
+                Ok(())
+            } else {
+                Err(format!("{template}: expected {want}, got {v}"))
+            }
+        }
+    }
+}
+
+#[test]
+fn evaluation_table() {
+    let failures: Vec<String> = CASES
+        .iter()
+        .filter_map(|(t, e)| check(t, e).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}

@@ -1,0 +1,86 @@
+//! The effect executor: claims outbox effects, carries them out (outbound HTTP calls, bounded
+//! in number), and reports each outcome to its run's inbox — deleting the effect in the same
+//! transaction, so an outcome is recorded exactly once even if the call was made twice.
+
+use crate::{Handle, outbound, scheduler::wait_for_work};
+use hookflow_engine::{Effect, Event, HttpOutcome};
+use hookflow_store::{Claim, EffectRecord, NewEvent};
+use std::sync::Arc;
+use tokio::{sync::Semaphore, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
+    let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_effects));
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let available = permits.available_permits() as u32;
+        if available == 0 {
+            // Every slot is busy: wait for one to free up before claiming more.
+            let permit = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                permit = permits.clone().acquire_owned() => permit,
+            };
+            drop(permit);
+            continue;
+        }
+        let claim = Claim {
+            owner: handle.inner.options.node_id.clone(),
+            now: handle.now(),
+            lease_ms: handle.inner.options.lease.as_millis() as i64,
+            limit: available,
+        };
+        let claimed = match handle.inner.store.claim_effects(claim).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::error!(%error, "claiming effects failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            if !wait_for_work(&handle, &handle.inner.effect_work, &shutdown).await {
+                break;
+            }
+            continue;
+        }
+        for effect in claimed {
+            let permit = permits.clone().acquire_owned().await.expect("semaphore never closed");
+            let handle = handle.clone();
+            tasks.spawn(async move {
+                carry_out(&handle, effect).await;
+                drop(permit);
+            });
+        }
+    }
+    tasks.abort_all();
+}
+
+async fn carry_out(handle: &Handle, record: EffectRecord) {
+    let effect: Effect = match serde_json::from_value(record.effect.clone()) {
+        Ok(effect) => effect,
+        Err(error) => {
+            tracing::error!(effect_id = record.id, %error, "an outbox effect this version cannot read");
+            return;
+        }
+    };
+    let event = match effect {
+        Effect::Http { action, request } => {
+            let outcome = outbound::send(&handle.inner.http, &request, handle.inner.options.max_response_bytes).await;
+            if let HttpOutcome::Error { code, message } = &outcome {
+                tracing::info!(run_id = record.run_id, action, code, message, "outbound call failed");
+            }
+            Event::HttpCompleted { action, outcome }
+        }
+        // Never persisted: answered in memory after the step's commit.
+        Effect::Respond { .. } => return,
+    };
+    let outcome = NewEvent {
+        run_id: record.run_id.clone(),
+        event: serde_json::to_value(event).expect("events serialize"),
+        due_at: handle.now(),
+    };
+    match handle.inner.store.complete_effect(record.id, outcome).await {
+        Ok(()) => handle.inner.run_work.notify_one(),
+        Err(error) => tracing::error!(effect_id = record.id, %error, "recording an effect's outcome failed"),
+    }
+}

@@ -1,0 +1,30 @@
+//! Errors of runtime operations, kinds the HTTP layer maps to statuses.
+
+use hookflow_model::Diagnostics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The definition or request is invalid; every problem is listed.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+    /// A request that is well-formed but not acceptable (`BadRequest`).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The callback URL's signature is missing or wrong.
+    #[error("the request's signature is missing or invalid")]
+    Unauthorized,
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The operation conflicts with the current state (e.g. cancelling a finished run).
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] hookflow_store::Error),
+    /// A fault of the engine itself (a stored document that no longer parses, ...).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

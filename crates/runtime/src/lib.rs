@@ -1,0 +1,124 @@
+//! The imperative shell around the pure core: it owns the clock, the store, outbound HTTP and
+//! the tasks that move runs forward.
+//!
+//! [`Runtime::start`] spawns two loops — the *scheduler* (claims runs with due inbox events,
+//! applies them with [`hookflow_engine::step`], commits each step with its effects) and the
+//! *effect executor* (claims outbox effects, makes the HTTP calls, reports outcomes back as
+//! events) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
+//! about a waiting run lives in memory: a restart finds all work in the store.
+
+mod clock;
+mod compiled;
+mod effects;
+mod error;
+mod outbound;
+mod responders;
+mod runs;
+mod scheduler;
+mod signing;
+mod triggers;
+mod workflows;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{Error, Result};
+pub use responders::SyncReply;
+pub use signing::CallbackUrl;
+pub use triggers::{Fired, InboundRequest};
+pub use workflows::{SaveResult, WorkflowView};
+
+use compiled::Compiled;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Behaviour of the runtime, passed explicitly (see `cli` for where it comes from).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Base of every callback URL handed out (`http://127.0.0.1:7071`), without trailing `/`.
+    pub public_url: String,
+    /// Timeout of an outbound call when the action sets none.
+    pub http_timeout: Duration,
+    /// Largest outbound response body read.
+    pub max_response_bytes: usize,
+    /// How long a node keeps a claimed run or effect before others may take it over.
+    pub lease: Duration,
+    /// Outbound calls in flight at once.
+    pub max_concurrent_effects: usize,
+    /// Runs stepped at once.
+    pub max_concurrent_steps: usize,
+    /// Identifies this node in leases.
+    pub node_id: String,
+}
+
+/// Shared state behind every [`Handle`].
+struct Inner {
+    options: Options,
+    store: Arc<dyn hookflow_store::Store>,
+    clock: Arc<dyn Clock>,
+    definitions: compiled::Cache,
+    /// Runs stepped recently, with the `seq` their cached state is at.
+    runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
+    responders: responders::Responders,
+    http: reqwest::Client,
+    /// Wakes the scheduler: new inbox events exist.
+    run_work: Notify,
+    /// Wakes the effect executor: new outbox effects exist.
+    effect_work: Notify,
+}
+
+/// The way to talk to a running runtime. Cheap to clone.
+#[derive(Clone)]
+pub struct Handle {
+    inner: Arc<Inner>,
+}
+
+/// Owns the runtime's loops.
+pub struct Runtime;
+
+impl Runtime {
+    /// Starts the scheduler and the effect executor; they stop when `shutdown` is cancelled.
+    pub async fn start(
+        options: Options,
+        store: Arc<dyn hookflow_store::Store>,
+        clock: Arc<dyn Clock>,
+        shutdown: CancellationToken,
+    ) -> Result<(Handle, tokio::task::JoinHandle<()>)> {
+        let http = outbound::client()?;
+        let inner = Arc::new(Inner {
+            definitions: compiled::Cache::default(),
+            runs: Default::default(),
+            responders: Default::default(),
+            run_work: Notify::new(),
+            effect_work: Notify::new(),
+            options,
+            store,
+            clock,
+            http,
+        });
+        let handle = Handle { inner };
+        let scheduler = tokio::spawn(scheduler::run(handle.clone(), shutdown.clone()));
+        let effects = tokio::spawn(effects::run(handle.clone(), shutdown));
+        let joined = tokio::spawn(async move {
+            let _ = tokio::join!(scheduler, effects);
+        });
+        Ok((handle, joined))
+    }
+}
+
+impl Handle {
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    pub fn store(&self) -> &Arc<dyn hookflow_store::Store> {
+        &self.inner.store
+    }
+
+    fn now(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    async fn compiled(&self, version_id: &str) -> Result<Arc<Compiled>> {
+        self.inner.definitions.get(self.inner.store.as_ref(), version_id).await
+    }
+}

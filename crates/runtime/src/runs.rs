@@ -1,0 +1,72 @@
+//! Reading run history and cancelling runs.
+
+use crate::{Error, Handle, Result};
+use hookflow_engine::{Event, RunStatus};
+use hookflow_store::{ActionRecord, NewEvent, RunQuery, RunRecord};
+
+impl Handle {
+    /// Runs of `workflow`, newest first.
+    pub async fn list_runs(
+        &self,
+        workflow: &str,
+        status: Option<RunStatus>,
+        limit: u32,
+        before: Option<(i64, String)>,
+    ) -> Result<Vec<RunRecord>> {
+        self.workflow_exists_or_has_runs(workflow).await?;
+        let query = RunQuery { workflow: workflow.to_owned(), status, limit, before };
+        Ok(self.inner.store.list_runs(query).await?)
+    }
+
+    pub async fn get_run(&self, workflow: &str, run_id: &str) -> Result<RunRecord> {
+        self.inner
+            .store
+            .get_run(run_id)
+            .await?
+            .filter(|run| run.workflow == workflow)
+            .ok_or_else(|| Error::NotFound(format!("run '{run_id}' of workflow '{workflow}'")))
+    }
+
+    pub async fn list_actions(&self, workflow: &str, run_id: &str) -> Result<Vec<ActionRecord>> {
+        self.get_run(workflow, run_id).await?;
+        Ok(self.inner.store.list_actions(run_id).await?)
+    }
+
+    pub async fn get_action(&self, workflow: &str, run_id: &str, action: &str) -> Result<ActionRecord> {
+        self.get_run(workflow, run_id).await?;
+        self.inner
+            .store
+            .get_action(run_id, action)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("action '{action}' in run '{run_id}'")))
+    }
+
+    /// Asks the run to stop. The cancel is an inbox event, applied in order with the run's
+    /// other events, so it races with nothing.
+    pub async fn cancel_run(&self, workflow: &str, run_id: &str) -> Result<()> {
+        let run = self.get_run(workflow, run_id).await?;
+        if run.status.is_terminal() {
+            return Err(Error::Conflict(format!("run '{run_id}' has already ended ({})", run.status)));
+        }
+        let event = NewEvent {
+            run_id: run_id.to_owned(),
+            event: serde_json::to_value(Event::Cancel).expect("events serialize"),
+            due_at: self.now(),
+        };
+        self.inner.store.push_event(event).await?;
+        self.inner.run_work.notify_one();
+        Ok(())
+    }
+
+    /// Run history outlives a deleted workflow, so listing runs only needs one of the two.
+    async fn workflow_exists_or_has_runs(&self, workflow: &str) -> Result<()> {
+        if self.inner.store.get_workflow(workflow).await?.is_some() {
+            return Ok(());
+        }
+        let probe = RunQuery { workflow: workflow.to_owned(), status: None, limit: 1, before: None };
+        if self.inner.store.list_runs(probe).await?.is_empty() {
+            return Err(Error::NotFound(format!("workflow '{workflow}'")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,247 @@
+//! The scheduler loop: claim runs that have due inbox events, apply the events with the
+//! engine, and commit each step (changed rows + new effects) in one store transaction.
+//!
+//! A run's state is cached between steps with the `seq` it is at; a claim whose `seq` differs
+//! (another node stepped it, or this process restarted) reloads it from the store. Finished
+//! runs leave the cache, so memory holds only runs that are moving.
+
+use crate::{Handle, SyncReply, compiled::Compiled};
+use hookflow_engine::{
+    ActionState, Effect, Environment, Event, Limits, RunFields, RunState, StepContext, Transition,
+};
+use hookflow_store::{ActionRecord, Claim, ClaimedRun, NewEffect, RunUpdate, StepCommit};
+use std::{sync::Arc, time::Duration};
+use tokio::{sync::Semaphore, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+/// How long the loops sleep at most when the store reports no due work: a safety net for
+/// work added by another node (or a missed wake-up); wake-ups normally come sooner.
+pub(crate) const IDLE_POLL: Duration = Duration::from_millis(1000);
+
+pub(crate) struct CachedRun {
+    seq: i64,
+    state: RunState,
+    compiled: Arc<Compiled>,
+    workflow: String,
+}
+
+pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
+    let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_steps));
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let available = permits.available_permits().max(1) as u32;
+        let claim = Claim {
+            owner: handle.inner.options.node_id.clone(),
+            now: handle.now(),
+            lease_ms: handle.inner.options.lease.as_millis() as i64,
+            limit: available,
+        };
+        let claimed = match handle.inner.store.claim_runs(claim).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::error!(%error, "claiming runs failed");
+                Vec::new()
+            }
+        };
+        if claimed.is_empty() {
+            if !wait_for_work(&handle, &handle.inner.run_work, &shutdown).await {
+                break;
+            }
+            continue;
+        }
+        for run in claimed {
+            let permit = permits.clone().acquire_owned().await.expect("semaphore never closed");
+            let handle = handle.clone();
+            tasks.spawn(async move {
+                step_run(&handle, run).await;
+                drop(permit);
+            });
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Sleeps until notified, until the next due item, or `IDLE_POLL`. False on shutdown.
+pub(crate) async fn wait_for_work(handle: &Handle, notify: &tokio::sync::Notify, shutdown: &CancellationToken) -> bool {
+    let now = handle.now();
+    let sleep = match handle.inner.store.next_due().await {
+        Ok(Some(due)) if due <= now => Duration::from_millis(5),
+        Ok(Some(due)) => Duration::from_millis((due - now) as u64).min(IDLE_POLL),
+        _ => IDLE_POLL,
+    };
+    tokio::select! {
+        _ = shutdown.cancelled() => false,
+        _ = notify.notified() => true,
+        _ = tokio::time::sleep(sleep) => true,
+    }
+}
+
+/// Applies a claimed run's due events and commits the result.
+async fn step_run(handle: &Handle, claimed: ClaimedRun) {
+    let run_id = claimed.run_id.clone();
+    let mut cached = match load(handle, &claimed).await {
+        Ok(cached) => cached,
+        Err(error) => {
+            // The lease is kept: the run is retried when it expires, not in a hot loop.
+            tracing::error!(run_id, %error, "loading run failed");
+            return;
+        }
+    };
+    let limits = Limits { http_timeout_ms: handle.inner.options.http_timeout.as_millis() as u64 };
+    let now = handle.now();
+    let mut transition = Transition::default();
+    for inbox_event in &claimed.events {
+        let event: Event = match serde_json::from_value(inbox_event.event.clone()) {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::error!(run_id, %error, "dropping an inbox event this version cannot read");
+                continue;
+            }
+        };
+        let ctx = StepContext {
+            definition: &cached.compiled.definition,
+            plan: &cached.compiled.plan,
+            parameters: &cached.compiled.parameters,
+            workflow_name: &cached.workflow,
+            run_id: &run_id,
+            now,
+            env: &RandomEnv,
+            limits: &limits,
+        };
+        let step = hookflow_engine::step(&mut cached.state, event, &ctx);
+        merge(&mut transition, step);
+    }
+    let commit = build_commit(handle, &claimed, &cached, &transition, now);
+    if let Err(error) = handle.inner.store.commit_step(commit).await {
+        tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
+        handle.inner.runs.lock().expect("runs lock").remove(&run_id);
+        return;
+    }
+    after_commit(handle, &run_id, &cached, transition);
+    cached.seq = claimed.seq + 1;
+    if !cached.state.status.is_terminal() {
+        handle.inner.runs.lock().expect("runs lock").insert(run_id, cached);
+    }
+}
+
+/// The run's state at the claimed `seq`: from the cache when it is current, else the store.
+async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun> {
+    let cached = handle.inner.runs.lock().expect("runs lock").remove(&claimed.run_id);
+    if let Some(cached) = cached.filter(|c| c.seq == claimed.seq) {
+        return Ok(cached);
+    }
+    let store = &handle.inner.store;
+    let run = store
+        .get_run(&claimed.run_id)
+        .await?
+        .ok_or_else(|| crate::Error::NotFound(format!("run '{}'", claimed.run_id)))?;
+    let compiled = handle.compiled(&run.version_id).await?;
+    let actions = store.list_actions(&claimed.run_id).await?.into_iter().map(|a| {
+        let state = ActionState {
+            status: a.status,
+            code: a.code,
+            start_time: a.start_time,
+            end_time: a.end_time,
+            inputs: a.inputs,
+            outputs: a.outputs,
+            error: a.error,
+        };
+        (a.name, state)
+    });
+    let fields = RunFields {
+        status: run.status,
+        trigger: run.trigger,
+        end_time: run.end_time,
+        outputs: run.outputs,
+        error: run.error,
+    };
+    let state = RunState::restore(&compiled.definition, fields, actions);
+    Ok(CachedRun { seq: run.seq, state, compiled, workflow: run.workflow })
+}
+
+fn merge(into: &mut Transition, step: Transition) {
+    for id in step.changed_actions {
+        if !into.changed_actions.contains(&id) {
+            into.changed_actions.push(id);
+        }
+    }
+    into.run_changed |= step.run_changed;
+    into.effects.extend(step.effects);
+}
+
+fn build_commit(handle: &Handle, claimed: &ClaimedRun, cached: &CachedRun, transition: &Transition, now: i64) -> StepCommit {
+    let definition = &cached.compiled.definition;
+    let actions = transition
+        .changed_actions
+        .iter()
+        .filter_map(|&id| {
+            let state = cached.state.action(id)?;
+            Some(ActionRecord {
+                run_id: claimed.run_id.clone(),
+                name: definition.action(id).name.clone(),
+                status: state.status,
+                code: state.code.clone(),
+                start_time: state.start_time,
+                end_time: state.end_time,
+                inputs: state.inputs.clone(),
+                outputs: state.outputs.clone(),
+                error: state.error.clone(),
+            })
+        })
+        .collect();
+    let run = transition.run_changed.then(|| RunUpdate {
+        status: cached.state.status,
+        end_time: cached.state.end_time,
+        outputs: cached.state.outputs.clone(),
+        error: cached.state.error.clone(),
+    });
+    let new_effects = transition
+        .effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Http { .. }))
+        .map(|e| NewEffect { effect: serde_json::to_value(e).expect("effects serialize"), due_at: now })
+        .collect();
+    StepCommit {
+        run_id: claimed.run_id.clone(),
+        owner: handle.inner.options.node_id.clone(),
+        expected_seq: claimed.seq,
+        consumed_events: claimed.events.iter().map(|e| e.id).collect(),
+        actions,
+        run,
+        new_events: Vec::new(),
+        new_effects,
+    }
+}
+
+/// Once a step is durable: answer synchronous callers and wake the effect executor.
+fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: Transition) {
+    let mut wake_effects = false;
+    for effect in transition.effects {
+        match effect {
+            Effect::Respond { response, .. } => handle.inner.responders.reply(run_id, SyncReply::Response(response)),
+            Effect::Http { .. } => wake_effects = true,
+        }
+    }
+    if wake_effects {
+        handle.inner.effect_work.notify_one();
+    }
+    if cached.state.status.is_terminal() {
+        handle.inner.responders.reply(
+            run_id,
+            SyncReply::RunEnded {
+                status: cached.state.status.as_str().to_owned(),
+                error: cached.state.error.clone(),
+            },
+        );
+    }
+}
+
+/// Randomness for `guid()` and `rand()`: the OS generator, via uuid v4.
+struct RandomEnv;
+
+impl Environment for RandomEnv {
+    fn random_u128(&self) -> u128 {
+        uuid::Uuid::new_v4().as_u128()
+    }
+}

@@ -1,0 +1,215 @@
+//! Managing workflows: save (a new immutable version each time), read, list, enable, disable,
+//! delete, validate, and hand out trigger callback URLs.
+
+use crate::{
+    CallbackUrl, Error, Handle, Result,
+    compiled::Compiled,
+    signing::{self, API_VERSION, SAS_VERSION},
+};
+use hookflow_model::TriggerKind;
+use hookflow_store::{SaveWorkflow, VersionRecord, WorkflowRecord};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// A workflow as the API shows it: secure parameter values are never included.
+#[derive(Debug, Clone)]
+pub struct WorkflowView {
+    pub record: WorkflowRecord,
+    pub definition: Value,
+    /// `{name: {"value": ...}}`, secure values replaced.
+    pub parameters: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct SaveResult {
+    pub created: bool,
+    pub workflow: WorkflowView,
+}
+
+impl Handle {
+    /// Validates `document` (a PUT body) and stores it as the workflow's new current version.
+    /// An invalid document changes nothing.
+    pub async fn save_workflow(&self, name: &str, document: &Value) -> Result<SaveResult> {
+        check_name(name)?;
+        let compiled = Arc::new(Compiled::from_document(document)?);
+        let enabled_in_document = hookflow_model::parse_workflow_document(document)
+            .map_err(Error::Invalid)?
+            .enabled;
+        let existing = self.inner.store.get_workflow(name).await?;
+        let enabled = enabled_in_document.or(existing.as_ref().map(|w| w.enabled)).unwrap_or(true);
+        let stored = stored_document(document);
+        let version_id = uuid::Uuid::now_v7().simple().to_string();
+        let outcome = self
+            .inner
+            .store
+            .save_workflow(SaveWorkflow {
+                name: name.to_owned(),
+                version_id: version_id.clone(),
+                document: stored.clone(),
+                enabled,
+                now: self.now(),
+                primary_key: signing::new_key(),
+                secondary_key: signing::new_key(),
+            })
+            .await?;
+        self.inner.definitions.insert(&version_id, compiled.clone());
+        Ok(SaveResult {
+            created: outcome.created,
+            workflow: view(outcome.workflow, &stored, &compiled),
+        })
+    }
+
+    /// Checks a document without saving anything.
+    pub fn validate_workflow(&self, document: &Value) -> Result<()> {
+        Compiled::from_document(document).map(|_| ())
+    }
+
+    pub async fn get_workflow(&self, name: &str) -> Result<WorkflowView> {
+        let record = self.workflow_record(name).await?;
+        self.view_of(record).await
+    }
+
+    pub async fn list_workflows(&self) -> Result<Vec<WorkflowView>> {
+        let mut views = Vec::new();
+        for record in self.inner.store.list_workflows().await? {
+            views.push(self.view_of(record).await?);
+        }
+        Ok(views)
+    }
+
+    pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<WorkflowView> {
+        let record = self
+            .inner
+            .store
+            .set_workflow_enabled(name, enabled, self.now())
+            .await?
+            .ok_or_else(|| not_found(name))?;
+        self.view_of(record).await
+    }
+
+    pub async fn delete_workflow(&self, name: &str) -> Result<()> {
+        if self.inner.store.delete_workflow(name).await? {
+            Ok(())
+        } else {
+            Err(not_found(name))
+        }
+    }
+
+    pub async fn list_versions(&self, name: &str) -> Result<Vec<VersionRecord>> {
+        self.workflow_record(name).await?;
+        Ok(self.inner.store.list_versions(name).await?)
+    }
+
+    /// The signed URL that fires `trigger` (a Request trigger) of the workflow's current version.
+    pub async fn trigger_callback_url(&self, name: &str, trigger: &str, secondary: bool) -> Result<CallbackUrl> {
+        let record = self.workflow_record(name).await?;
+        let compiled = self.compiled(&record.version_id).await?;
+        let found = compiled
+            .definition
+            .trigger(trigger)
+            .ok_or_else(|| Error::NotFound(format!("trigger '{trigger}' of workflow '{name}'")))?;
+        let TriggerKind::Request(request) = &found.kind else {
+            return Err(Error::BadRequest(format!(
+                "trigger '{}' is not a Request trigger: it has no callback URL to list",
+                found.name
+            )));
+        };
+        let key = if secondary { &record.secondary_key } else { &record.primary_key };
+        let sp = signing::trigger_permission(&found.name);
+        let sig = signing::sign(key, &record.name, &sp, SAS_VERSION);
+        let base_path = format!(
+            "{}/workflows/{}/triggers/{}/paths/invoke",
+            self.inner.options.public_url,
+            signing::encode(&record.name),
+            signing::encode(&found.name)
+        );
+        let path = match &request.relative_path {
+            Some(relative) => format!("{base_path}/{relative}"),
+            None => base_path.clone(),
+        };
+        let value = format!(
+            "{path}?api-version={API_VERSION}&sp={}&sv={SAS_VERSION}&sig={sig}",
+            signing::encode(&sp)
+        );
+        let relative_path_parameters = request
+            .relative_path
+            .as_deref()
+            .map(crate::triggers::path_parameter_names)
+            .unwrap_or_default();
+        Ok(CallbackUrl {
+            value,
+            method: request.method.clone().unwrap_or_else(|| "POST".into()),
+            base_path,
+            sp,
+            sig,
+            relative_path: request.relative_path.clone(),
+            relative_path_parameters,
+        })
+    }
+
+    pub(crate) async fn workflow_record(&self, name: &str) -> Result<WorkflowRecord> {
+        self.inner.store.get_workflow(name).await?.ok_or_else(|| not_found(name))
+    }
+
+    async fn view_of(&self, record: WorkflowRecord) -> Result<WorkflowView> {
+        let version = self
+            .inner
+            .store
+            .get_version(&record.version_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("version '{}' is missing", record.version_id)))?;
+        let compiled = self.compiled(&record.version_id).await?;
+        Ok(view(record, &version.document, &compiled))
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::NotFound(format!("workflow '{name}'"))
+}
+
+/// Workflow names end up in URLs and paths: keep them to a safe alphabet.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadRequest(format!(
+            "workflow name '{name}' is invalid: use 1 to 80 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+/// What is stored of a PUT body: the definition and the parameter values.
+fn stored_document(document: &Value) -> Value {
+    let root = document.get("properties").unwrap_or(document);
+    json!({
+        "definition": root.get("definition").cloned().unwrap_or(Value::Null),
+        "parameters": root.get("parameters").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+fn view(record: WorkflowRecord, stored: &Value, compiled: &Compiled) -> WorkflowView {
+    let mut parameters = stored.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+    redact_secure(&mut parameters, compiled);
+    WorkflowView {
+        record,
+        definition: stored.get("definition").cloned().unwrap_or(Value::Null),
+        parameters: Value::Object(parameters),
+    }
+}
+
+/// Secure parameters (`securestring`, `secureobject`) are never returned.
+fn redact_secure(parameters: &mut Map<String, Value>, compiled: &Compiled) {
+    for declared in &compiled.definition.parameters {
+        if !declared.ty.is_secure() {
+            continue;
+        }
+        for (name, value) in parameters.iter_mut() {
+            if name.eq_ignore_ascii_case(&declared.name) {
+                *value = json!({ "value": hookflow_engine::REDACTED });
+            }
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! SQLite backend of the [`Store`] trait, the default storage: one group-committing writer
+//! thread, a pool of readers.
+//!
+//! - Writes (claims included: they update leases) are commands sent to the writer thread
+//!   (`writer.rs`), which commits whatever is queued in one transaction, so one fsync
+//!   acknowledges many writes. A method returns only after its transaction is committed:
+//!   callers may acknowledge their own clients then (acknowledge after durable).
+//! - Reads run on a pool of connections (`reader.rs`) in `spawn_blocking`; in WAL mode they
+//!   never wait for the writer and see every write whose method has returned.
+//! - The SQL lives per aggregate: `workflows.rs`, `runs.rs` (history), `work.rs` (inbox,
+//!   outbox, leases, step commit); `rows.rs` maps rows to records; `schema.rs` opens
+//!   connections and migrates (`migrations/`).
+//!
+//! Every statement is constant text with bound parameters.
+
+mod error;
+mod reader;
+mod rows;
+mod runs;
+mod schema;
+mod work;
+mod workflows;
+mod writer;
+
+pub use schema::SCHEMA_VERSION;
+pub use writer::WriteStats;
+
+use async_trait::async_trait;
+use hookflow_store::{
+    self as store, ActionRecord, Claim, ClaimedRun, EffectRecord, NewEvent, NewRun, RunQuery,
+    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, VersionRecord, WorkflowRecord,
+};
+use reader::Readers;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use writer::Writer;
+
+/// Settings of the SQLite store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SqliteOptions {
+    /// `PRAGMA synchronous = FULL` (the default): every commit is fsynced, so an acknowledged
+    /// write survives power loss. `false` selects NORMAL, which survives a process crash but
+    /// may lose the last commits on power loss; faster where fsync is slow.
+    pub synchronous_full: bool,
+    /// Read connections kept open between reads (more are opened under load).
+    pub readers: usize,
+    /// The most write commands committed in one transaction.
+    pub max_batch: usize,
+    /// How long a statement waits for a lock held by another process, in milliseconds.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous_full: true,
+            readers: 4,
+            max_batch: 256,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// The SQLite store. Dropping it stops the writer thread after it has committed the commands
+/// already queued.
+pub struct SqliteStore {
+    writer: Writer,
+    readers: Arc<Readers>,
+    path: PathBuf,
+    /// Set by [`SqliteStore::open_temporary`]. Declared last so the directory is removed
+    /// after the writer has closed its connection.
+    _temp_dir: Option<tempfile::TempDir>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path` and brings its schema up to date.
+    /// A database with a newer schema than this code knows is refused.
+    pub fn open(path: &Path, options: SqliteOptions) -> store::Result<SqliteStore> {
+        let conn = schema::open_writer(path, &options)?;
+        let writer = Writer::start(conn, options.max_batch)?;
+        let readers = Readers::new(
+            path.to_owned(),
+            Duration::from_millis(options.busy_timeout_ms),
+            options.readers,
+        );
+        Ok(SqliteStore {
+            writer,
+            readers: Arc::new(readers),
+            path: path.to_owned(),
+            _temp_dir: None,
+        })
+    }
+
+    /// Opens a fresh database in a new temporary directory, removed when the store is
+    /// dropped. For tests and throw-away runs.
+    pub fn open_temporary(options: SqliteOptions) -> store::Result<SqliteStore> {
+        let dir = tempfile::Builder::new()
+            .prefix("hookflow-store-")
+            .tempdir()
+            .map_err(|e| store::Error::Backend(format!("cannot create a temporary dir: {e}")))?;
+        let store = SqliteStore::open(&dir.path().join("hookflow.db"), options)?;
+        Ok(SqliteStore {
+            _temp_dir: Some(dir),
+            ..store
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Counters of the writer: commands executed and transactions committed.
+    pub fn stats(&self) -> WriteStats {
+        self.writer.stats()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn save_workflow(&self, save: SaveWorkflow) -> store::Result<SaveOutcome> {
+        self.writer
+            .write(move |conn| workflows::save(conn, &save))
+            .await
+    }
+
+    async fn set_workflow_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+        now: i64,
+    ) -> store::Result<Option<WorkflowRecord>> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |conn| workflows::set_enabled(conn, &name, enabled, now))
+            .await
+    }
+
+    async fn delete_workflow(&self, name: &str) -> store::Result<bool> {
+        let name = name.to_owned();
+        self.writer
+            .write(move |conn| workflows::delete(conn, &name))
+            .await
+    }
+
+    async fn get_workflow(&self, name: &str) -> store::Result<Option<WorkflowRecord>> {
+        let name = name.to_owned();
+        self.readers
+            .read(move |conn| workflows::get(conn, &name))
+            .await
+    }
+
+    async fn list_workflows(&self) -> store::Result<Vec<WorkflowRecord>> {
+        self.readers.read(workflows::list).await
+    }
+
+    async fn list_versions(&self, workflow: &str) -> store::Result<Vec<VersionRecord>> {
+        let workflow = workflow.to_owned();
+        self.readers
+            .read(move |conn| workflows::list_versions(conn, &workflow))
+            .await
+    }
+
+    async fn get_version(&self, version_id: &str) -> store::Result<Option<VersionRecord>> {
+        let version_id = version_id.to_owned();
+        self.readers
+            .read(move |conn| workflows::get_version(conn, &version_id))
+            .await
+    }
+
+    async fn create_run(&self, run: NewRun) -> store::Result<()> {
+        self.writer
+            .write(move |conn| runs::create(conn, &run))
+            .await
+    }
+
+    async fn get_run(&self, run_id: &str) -> store::Result<Option<RunRecord>> {
+        let run_id = run_id.to_owned();
+        self.readers
+            .read(move |conn| runs::get(conn, &run_id))
+            .await
+    }
+
+    async fn list_runs(&self, query: RunQuery) -> store::Result<Vec<RunRecord>> {
+        self.readers
+            .read(move |conn| runs::list(conn, &query))
+            .await
+    }
+
+    async fn list_actions(&self, run_id: &str) -> store::Result<Vec<ActionRecord>> {
+        let run_id = run_id.to_owned();
+        self.readers
+            .read(move |conn| runs::list_actions(conn, &run_id))
+            .await
+    }
+
+    async fn get_action(&self, run_id: &str, name: &str) -> store::Result<Option<ActionRecord>> {
+        let (run_id, name) = (run_id.to_owned(), name.to_owned());
+        self.readers
+            .read(move |conn| runs::get_action(conn, &run_id, &name))
+            .await
+    }
+
+    async fn push_event(&self, event: NewEvent) -> store::Result<()> {
+        self.writer
+            .write(move |conn| work::push_event(conn, &event))
+            .await
+    }
+
+    async fn claim_runs(&self, claim: Claim) -> store::Result<Vec<ClaimedRun>> {
+        self.writer
+            .write(move |conn| work::claim_runs(conn, &claim))
+            .await
+    }
+
+    async fn commit_step(&self, step: StepCommit) -> store::Result<()> {
+        self.writer
+            .write(move |conn| work::commit_step(conn, &step))
+            .await
+    }
+
+    async fn release_run(&self, run_id: &str, owner: &str) -> store::Result<()> {
+        let (run_id, owner) = (run_id.to_owned(), owner.to_owned());
+        self.writer
+            .write(move |conn| work::release_run(conn, &run_id, &owner))
+            .await
+    }
+
+    async fn claim_effects(&self, claim: Claim) -> store::Result<Vec<EffectRecord>> {
+        self.writer
+            .write(move |conn| work::claim_effects(conn, &claim))
+            .await
+    }
+
+    /// Completing an effect that is already gone (completed by an earlier attempt) is a
+    /// no-op returning `Ok`: the duplicate outcome is dropped.
+    async fn complete_effect(&self, effect_id: i64, outcome: NewEvent) -> store::Result<()> {
+        self.writer
+            .write(move |conn| work::complete_effect(conn, effect_id, &outcome))
+            .await
+    }
+
+    async fn next_due(&self) -> store::Result<Option<i64>> {
+        self.readers.read(work::next_due).await
+    }
+
+    async fn release_all_leases(&self) -> store::Result<()> {
+        self.writer.write(work::release_all_leases).await
+    }
+}

@@ -1,0 +1,290 @@
+//! SQL of the work queues: the inbox (events waiting to be applied to runs, timers included)
+//! and the outbox (effects waiting to be carried out), their leases, and the fenced step
+//! commit that consumes one and fills both.
+//!
+//! A lease is live while `now <= lease_until`; an expired lease is as good as none, so work a
+//! crashed worker held comes back by itself. Leases are only a way to avoid duplicate work:
+//! correctness comes from the `seq` fence in [`commit_step`] (a stale worker writes nothing)
+//! and from effects being idempotent on their id.
+
+use crate::error::DbError;
+use crate::rows;
+use hookflow_store::{
+    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, NewEvent, StepCommit,
+};
+use rusqlite::{Connection, params};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Appends an event to a run's inbox. The foreign key rejects an unknown run.
+pub(crate) fn insert_event(
+    conn: &Connection,
+    run_id: &str,
+    event: &Value,
+    due_at: i64,
+) -> Result<(), DbError> {
+    conn.prepare_cached("INSERT INTO inbox (run_id, event, due_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![run_id, rows::json_text(event), due_at])?;
+    Ok(())
+}
+
+/// Like [`insert_event`], but an unknown run is `NotFound` (the caller named it, e.g. from a
+/// URL) rather than a constraint failure.
+pub(crate) fn push_event(conn: &Connection, event: &NewEvent) -> Result<(), DbError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO inbox (run_id, event, due_at) \
+             SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
+        )?
+        .execute(params![
+            event.run_id,
+            rows::json_text(&event.event),
+            event.due_at
+        ])?;
+    if inserted == 0 {
+        return Err(store::Error::NotFound(format!("run {}", event.run_id)).into());
+    }
+    Ok(())
+}
+
+/// Leases up to `claim.limit` runs with due events and no live lease, oldest due event first.
+pub(crate) fn claim_runs(conn: &Connection, claim: &Claim) -> Result<Vec<ClaimedRun>, DbError> {
+    let limit = claim.limit as usize;
+    let lease_until = claim.now.saturating_add(claim.lease_ms);
+
+    // Walk the due events in due order and stop as soon as `limit` distinct runs are found:
+    // the cost is the claimed work plus the events of runs in flight, not the backlog.
+    // CROSS JOIN makes the inbox the outer loop, so that walk follows `inbox_by_due`.
+    let mut picked = Vec::new();
+    if limit > 0 {
+        let mut seen = HashSet::new();
+        let mut due = conn.prepare_cached(
+            "SELECT i.run_id FROM inbox i CROSS JOIN runs r ON r.id = i.run_id \
+             WHERE i.due_at <= ?1 AND (r.lease_until IS NULL OR r.lease_until < ?1) \
+             ORDER BY i.due_at, i.id",
+        )?;
+        let mut found = due.query([claim.now])?;
+        while let Some(row) = found.next()? {
+            let run_id: String = row.get(0)?;
+            if seen.insert(run_id.clone()) {
+                picked.push(run_id);
+                if picked.len() == limit {
+                    break;
+                }
+            }
+        }
+    }
+
+    let mut lease = conn.prepare_cached(
+        "UPDATE runs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1 RETURNING seq",
+    )?;
+    let mut events = conn.prepare_cached(
+        "SELECT id, event, due_at FROM inbox WHERE run_id = ?1 AND due_at <= ?2 ORDER BY id",
+    )?;
+    let mut claimed = Vec::with_capacity(picked.len());
+    for run_id in picked {
+        let seq: i64 =
+            lease.query_row(params![run_id, claim.owner, lease_until], |row| row.get(0))?;
+        let found = events.query(params![run_id, claim.now])?;
+        let events = rows::all(found, |row| {
+            Ok(InboxEvent {
+                id: row.get(0)?,
+                run_id: run_id.clone(),
+                event: rows::json(row.get(1)?)?,
+                due_at: row.get(2)?,
+            })
+        })?;
+        claimed.push(ClaimedRun {
+            run_id,
+            seq,
+            events,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Applies a step if, and only if, the run is still at `expected_seq` and leased by the
+/// step's owner. The fence goes first, as one conditional UPDATE (exactly-once transitions:
+/// of two workers racing on the same `seq`, the second matches no row), so a stale step
+/// returns before writing anything. A later failure (say, an event for an unknown run) is
+/// undone by the writer's savepoint around this command.
+pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), DbError> {
+    let fenced = match &step.run {
+        Some(update) => conn
+            .prepare_cached(
+                "UPDATE runs SET status = ?4, end_time = ?5, outputs = ?6, error = ?7, \
+                 seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
+            )?
+            .execute(params![
+                step.run_id,
+                step.expected_seq,
+                step.owner,
+                update.status.as_str(),
+                update.end_time,
+                rows::optional_json_text(update.outputs.as_ref()),
+                rows::optional_json_text(update.error.as_ref()),
+            ])?,
+        None => conn
+            .prepare_cached(
+                "UPDATE runs SET seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
+            )?
+            .execute(params![step.run_id, step.expected_seq, step.owner])?,
+    };
+    if fenced == 0 {
+        let error = if run_exists(conn, &step.run_id)? {
+            store::Error::Conflict(step.run_id.clone())
+        } else {
+            store::Error::NotFound(format!("run {}", step.run_id))
+        };
+        return Err(error.into());
+    }
+
+    let mut consume = conn.prepare_cached("DELETE FROM inbox WHERE id = ?1 AND run_id = ?2")?;
+    for event_id in &step.consumed_events {
+        consume.execute(params![event_id, step.run_id])?;
+    }
+    // An upsert, not INSERT OR REPLACE: the row keeps its id, hence its place in
+    // `list_actions`, when an action moves from Running to its result.
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO actions \
+         (run_id, name, status, code, start_time, end_time, inputs, outputs, error) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (run_id, name) DO UPDATE SET status = excluded.status, \
+         code = excluded.code, start_time = excluded.start_time, end_time = excluded.end_time, \
+         inputs = excluded.inputs, outputs = excluded.outputs, error = excluded.error",
+    )?;
+    for action in &step.actions {
+        // Stored under the step's run: a step only ever records its own run's actions.
+        upsert.execute(params![
+            step.run_id,
+            action.name,
+            action.status.as_str(),
+            action.code,
+            action.start_time,
+            action.end_time,
+            rows::optional_json_text(action.inputs.as_ref()),
+            rows::optional_json_text(action.outputs.as_ref()),
+            rows::optional_json_text(action.error.as_ref()),
+        ])?;
+    }
+    for event in &step.new_events {
+        insert_event(conn, &event.run_id, &event.event, event.due_at)?;
+    }
+    let mut intend =
+        conn.prepare_cached("INSERT INTO outbox (run_id, effect, due_at) VALUES (?1, ?2, ?3)")?;
+    for effect in &step.new_effects {
+        intend.execute(params![
+            step.run_id,
+            rows::json_text(&effect.effect),
+            effect.due_at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Releases the run's lease if `owner` holds it; a lease already lost is left alone.
+pub(crate) fn release_run(conn: &Connection, run_id: &str, owner: &str) -> Result<(), DbError> {
+    let released = conn
+        .prepare_cached(
+            "UPDATE runs SET lease_owner = NULL, lease_until = NULL \
+             WHERE id = ?1 AND lease_owner = ?2",
+        )?
+        .execute([run_id, owner])?;
+    if released == 0 && !run_exists(conn, run_id)? {
+        return Err(store::Error::NotFound(format!("run {run_id}")).into());
+    }
+    Ok(())
+}
+
+/// Leases up to `claim.limit` due effects with no live lease, oldest due first, counting the
+/// attempt. `attempts` comes back as the count before this claim.
+pub(crate) fn claim_effects(
+    conn: &Connection,
+    claim: &Claim,
+) -> Result<Vec<EffectRecord>, DbError> {
+    let mut lease = conn.prepare_cached(
+        "UPDATE outbox SET lease_owner = ?3, lease_until = ?4, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox \
+             WHERE due_at <= ?1 AND (lease_until IS NULL OR lease_until < ?1) \
+             ORDER BY due_at, id LIMIT ?2) \
+         RETURNING id, run_id, effect, due_at, attempts - 1",
+    )?;
+    let leased = lease.query(params![
+        claim.now,
+        i64::from(claim.limit),
+        claim.owner,
+        claim.now.saturating_add(claim.lease_ms)
+    ])?;
+    let mut effects = rows::all(leased, |row| {
+        Ok(EffectRecord {
+            id: row.get(0)?,
+            run_id: row.get(1)?,
+            effect: rows::json(row.get(2)?)?,
+            due_at: row.get(3)?,
+            attempts: row.get(4)?,
+        })
+    })?;
+    // RETURNING yields rows in no particular order.
+    effects.sort_by_key(|effect| (effect.due_at, effect.id));
+    Ok(effects)
+}
+
+/// Deletes the effect and appends its outcome. An effect that is already gone was completed
+/// before (by an earlier attempt whose lease had expired, or a retried call): the duplicate
+/// outcome is dropped, so each effect feeds exactly one outcome to its run.
+pub(crate) fn complete_effect(
+    conn: &Connection,
+    effect_id: i64,
+    outcome: &NewEvent,
+) -> Result<(), DbError> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
+        .execute([effect_id])?;
+    if deleted == 0 {
+        tracing::debug!(effect_id, run_id = %outcome.run_id, "effect already completed");
+        return Ok(());
+    }
+    insert_event(conn, &outcome.run_id, &outcome.event, outcome.due_at)
+}
+
+/// The earliest time at which a claim could find work: unleased events and effects count at
+/// their `due_at`, leased ones when their lease ends (one millisecond after `lease_until`,
+/// as a lease is live up to and including it). Each branch reads an index in order, or only
+/// the leased rows, so this stays cheap however long the backlog.
+pub(crate) fn next_due(conn: &Connection) -> Result<Option<i64>, DbError> {
+    let mut select = conn.prepare_cached(
+        "SELECT min(due) FROM ( \
+           SELECT (SELECT i.due_at FROM inbox i CROSS JOIN runs r ON r.id = i.run_id \
+                   WHERE r.lease_until IS NULL ORDER BY i.due_at LIMIT 1) AS due \
+           UNION ALL \
+           SELECT (SELECT min(max(i.due_at, r.lease_until + 1)) \
+                   FROM runs r CROSS JOIN inbox i ON i.run_id = r.id \
+                   WHERE r.lease_until IS NOT NULL) \
+           UNION ALL \
+           SELECT (SELECT due_at FROM outbox WHERE lease_until IS NULL ORDER BY due_at LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT min(max(due_at, lease_until + 1)) FROM outbox \
+                   WHERE lease_until IS NOT NULL))",
+    )?;
+    Ok(select.query_row([], |row| row.get(0))?)
+}
+
+pub(crate) fn release_all_leases(conn: &Connection) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE runs SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
+fn run_exists(conn: &Connection, run_id: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM runs WHERE id = ?1")?
+        .exists([run_id])?)
+}

@@ -1,0 +1,192 @@
+//! The store conformance suite run against SQLite (each case on a fresh database in its own
+//! temporary directory), plus what only SQLite has: reopening files, schema versions, and
+//! the group-committing writer.
+
+use hookflow_engine::RunStatus;
+use hookflow_store::{
+    Claim, Error, NewEvent, NewRun, RunQuery, RunRecord, SaveWorkflow, StepCommit, Store,
+};
+use hookflow_store_sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+async fn fresh_store() -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap())
+}
+
+hookflow_store::store_conformance_tests!(fresh_store);
+
+const T0: i64 = 1_700_000_000_000;
+
+#[tokio::test]
+async fn data_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookflow.db");
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        store.save_workflow(save("wf-1")).await.unwrap();
+        store.create_run(new_run("r1")).await.unwrap();
+        assert_eq!(store.claim_runs(claim("a")).await.unwrap().len(), 1);
+    }
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(
+        store.get_workflow("wf").await.unwrap().unwrap().version_id,
+        "wf-1"
+    );
+    assert_eq!(store.get_run("r1").await.unwrap(), Some(new_run("r1").run));
+    // Leases are data too: the run stays leased until released.
+    assert!(store.claim_runs(claim("b")).await.unwrap().is_empty());
+    store.release_all_leases().await.unwrap();
+    assert_eq!(store.claim_runs(claim("b")).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookflow.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    set_user_version(&path, SCHEMA_VERSION + 1);
+
+    let Err(error) = SqliteStore::open(&path, SqliteOptions::default()) else {
+        panic!("a database from a newer hookflow was opened");
+    };
+    assert!(
+        matches!(&error, Error::Backend(message) if message.contains("newer")),
+        "{error:?}"
+    );
+
+    // The current version opens as usual.
+    set_user_version(&path, SCHEMA_VERSION);
+    SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+}
+
+/// Many writers at once share commits, and a command that fails (a duplicate run id) fails
+/// alone: the other commands of its batch commit.
+#[tokio::test]
+async fn concurrent_writes_share_commits() {
+    let store = Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
+    store.save_workflow(save("wf-1")).await.unwrap();
+    let before = store.stats();
+
+    // Every id is created twice: exactly one of each pair must win.
+    let writes = 400;
+    let tasks: Vec<_> = (0..writes)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.create_run(new_run(&format!("r{}", i / 2))).await })
+        })
+        .collect();
+    let mut failed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => {}
+            Err(Error::Backend(_)) => failed += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(failed, writes / 2);
+
+    let query = RunQuery {
+        workflow: "wf".into(),
+        status: None,
+        limit: 1_000,
+        before: None,
+    };
+    let runs = store.list_runs(query).await.unwrap();
+    assert_eq!(runs.len(), writes / 2);
+    // Each winner wrote its first event too, and each loser none.
+    let claim = Claim {
+        limit: 1_000,
+        ..claim("a")
+    };
+    let claimed = store.claim_runs(claim).await.unwrap();
+    assert_eq!(claimed.len(), writes / 2);
+    assert!(claimed.iter().all(|run| run.events.len() == 1));
+
+    let stats = store.stats();
+    let commands = stats.commands - before.commands;
+    let batches = stats.batches - before.batches;
+    assert_eq!(commands, writes as u64 + 1);
+    assert!(
+        batches < commands,
+        "{batches} batches for {commands} commands"
+    );
+    assert_eq!(stats.failed_batches, 0);
+}
+
+/// A command that fails halfway (here on its last insert) leaves none of its earlier writes
+/// behind: its savepoint is rolled back.
+#[tokio::test]
+async fn failed_step_leaves_nothing_behind() {
+    let store = SqliteStore::open_temporary(SqliteOptions::default()).unwrap();
+    store.save_workflow(save("wf-1")).await.unwrap();
+    store.create_run(new_run("r1")).await.unwrap();
+    let claimed = store.claim_runs(claim("a")).await.unwrap();
+
+    let broken = StepCommit {
+        run_id: "r1".into(),
+        owner: "a".into(),
+        expected_seq: 0,
+        consumed_events: vec![claimed[0].events[0].id],
+        new_events: vec![NewEvent {
+            run_id: "nope".into(),
+            event: json!({}),
+            due_at: T0,
+        }],
+        ..StepCommit::default()
+    };
+    let error = store.commit_step(broken).await.unwrap_err();
+    assert!(matches!(error, Error::Backend(_)), "{error:?}");
+
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap().seq, 0);
+    store.release_run("r1", "a").await.unwrap();
+    let again = store.claim_runs(claim("b")).await.unwrap();
+    assert_eq!(again[0].events, claimed[0].events);
+}
+
+fn set_user_version(path: &Path, version: i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "user_version", version).unwrap();
+}
+
+fn save(version_id: &str) -> SaveWorkflow {
+    SaveWorkflow {
+        name: "wf".into(),
+        version_id: version_id.into(),
+        document: json!({"definition": {}, "parameters": {}}),
+        enabled: true,
+        now: T0,
+        primary_key: "pk".into(),
+        secondary_key: "sk".into(),
+    }
+}
+
+fn new_run(id: &str) -> NewRun {
+    NewRun {
+        run: RunRecord {
+            id: id.into(),
+            workflow: "wf".into(),
+            version_id: "wf-1".into(),
+            trigger_name: "manual".into(),
+            status: RunStatus::Running,
+            start_time: T0,
+            end_time: None,
+            trigger: json!({"name": "manual"}),
+            outputs: None,
+            error: None,
+            seq: 0,
+        },
+        first_event: json!({"start": id}),
+    }
+}
+
+fn claim(owner: &str) -> Claim {
+    Claim {
+        owner: owner.into(),
+        now: T0,
+        lease_ms: 30_000,
+        limit: 10,
+    }
+}

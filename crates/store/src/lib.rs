@@ -1,0 +1,94 @@
+//! The storage interface every backend implements (SQLite now, PostgreSQL later), and the
+//! records it stores.
+//!
+//! The engine's run state is not one blob: a run is a [`RunRecord`] plus one [`ActionRecord`]
+//! per action execution, so a step writes only the rows it changed ([`StepCommit`]). Work waits
+//! as rows, never as tasks: events to apply to runs sit in an *inbox* (with a due time, which is
+//! how timers are stored), outbound effects sit in an *outbox*. Both are claimed with leases so
+//! several engine nodes can share one database, and every write that changes a run is fenced
+//! by the run's `seq` so a node that lost its lease cannot overwrite newer state.
+//!
+//! Times are Unix milliseconds (`i64`); the runtime owns the clock and passes `now` in.
+
+mod records;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use records::*;
+
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The run's `seq` moved on (another worker stepped it) or its lease was lost: the caller's
+    /// view is stale, nothing was written.
+    #[error("run {0} was changed concurrently; step discarded")]
+    Conflict(String),
+    /// A referenced record does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The backend failed (IO, corruption, connection).
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The storage interface. One implementation per backend; the runtime holds it as
+/// `Arc<dyn Store>`. Every method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- Workflows and their versions -------------------------------------------------------
+
+    /// Creates or updates a workflow, adding `save.version` as its new current version, in one
+    /// transaction. Keys are set only on create.
+    async fn save_workflow(&self, save: SaveWorkflow) -> Result<SaveOutcome>;
+    /// Sets enabled/disabled. `None` when no such workflow.
+    async fn set_workflow_enabled(&self, name: &str, enabled: bool, now: i64) -> Result<Option<WorkflowRecord>>;
+    /// Deletes the workflow and its versions' current pointer (versions and runs stay for
+    /// history). Returns false when there was none.
+    async fn delete_workflow(&self, name: &str) -> Result<bool>;
+    async fn get_workflow(&self, name: &str) -> Result<Option<WorkflowRecord>>;
+    /// All workflows, ordered by name.
+    async fn list_workflows(&self) -> Result<Vec<WorkflowRecord>>;
+    /// Versions of a workflow, newest first.
+    async fn list_versions(&self, workflow: &str) -> Result<Vec<VersionRecord>>;
+    async fn get_version(&self, version_id: &str) -> Result<Option<VersionRecord>>;
+
+    // --- Runs and history -------------------------------------------------------------------
+
+    /// Records a new run and its first inbox event, in one transaction. When this returns the
+    /// run is durable: only then may the trigger's caller be acknowledged.
+    async fn create_run(&self, run: NewRun) -> Result<()>;
+    async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>>;
+    /// Runs of a workflow, newest first (by `start_time`, then id).
+    async fn list_runs(&self, query: RunQuery) -> Result<Vec<RunRecord>>;
+    /// Action records of a run, in the order they started.
+    async fn list_actions(&self, run_id: &str) -> Result<Vec<ActionRecord>>;
+    async fn get_action(&self, run_id: &str, name: &str) -> Result<Option<ActionRecord>>;
+
+    // --- Work: the inbox (events to apply to runs) and the outbox (effects to carry out) ----
+
+    /// Appends an event to a run's inbox (e.g. a cancel request). Fails with `NotFound` when
+    /// the run does not exist.
+    async fn push_event(&self, event: NewEvent) -> Result<()>;
+    /// Leases up to `claim.limit` runs that have inbox events due at `claim.now` and no live
+    /// lease, returning each with all its due events in order.
+    async fn claim_runs(&self, claim: Claim) -> Result<Vec<ClaimedRun>>;
+    /// Applies one engine step atomically: deletes the consumed events, upserts action
+    /// records, updates the run, appends new events and effects, bumps `seq` and releases the
+    /// lease. Fails with [`Error::Conflict`] (writing nothing) when the run's `seq` is not
+    /// `step.expected_seq`.
+    async fn commit_step(&self, step: StepCommit) -> Result<()>;
+    /// Releases a run lease without changes (e.g. the step failed to load).
+    async fn release_run(&self, run_id: &str, owner: &str) -> Result<()>;
+    /// Leases up to `claim.limit` outbox effects due at `claim.now` with no live lease.
+    async fn claim_effects(&self, claim: Claim) -> Result<Vec<EffectRecord>>;
+    /// Deletes a carried-out effect and appends its outcome to its run's inbox, atomically.
+    async fn complete_effect(&self, effect_id: i64, outcome: NewEvent) -> Result<()>;
+    /// The earliest `due_at` of any inbox event or effect that is not leased, for the
+    /// scheduler's sleep. `None` when there is no work at all.
+    async fn next_due(&self) -> Result<Option<i64>>;
+    /// Drops every lease (single-node start-up: the previous process is gone).
+    async fn release_all_leases(&self) -> Result<()>;
+}

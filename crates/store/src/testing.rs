@@ -1,0 +1,919 @@
+//! The store conformance suite: the behaviour every [`Store`] backend must show, written once
+//! against the trait and run by each backend's tests (behind the `testing` feature).
+//!
+//! Each case is a public `async fn(Arc<dyn Store>)` that panics on failure and expects a
+//! fresh, empty store. A backend runs them all with [`store_conformance_tests!`], which
+//! expands to one `#[tokio::test]` per case (so each is reported, and can fail, on its own):
+//!
+//! ```text
+//! async fn fresh_store() -> Arc<dyn Store> { Arc::new(MyStore::open_temporary().unwrap()) }
+//! hookflow_store::store_conformance_tests!(fresh_store);
+//! ```
+//!
+//! Time is plain numbers here: the cases pass `now` explicitly and never sleep, so lease
+//! expiry and timers are tested by claiming "later".
+//!
+//! [`store_conformance_tests!`]: crate::store_conformance_tests
+
+use crate::{
+    ActionRecord, Claim, Error, NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate,
+    SaveWorkflow, StepCommit, Store, VersionRecord, WorkflowRecord,
+};
+use hookflow_engine::{ActionStatus, RunStatus};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Expands to one `#[tokio::test]` per conformance case, each on a store from `$make` (a
+/// function or closure returning a future of `Arc<dyn Store>`; called once per case, it
+/// must return a fresh, empty store). The calling crate needs `tokio` with `macros` and `rt`.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:expr) => {
+        $crate::store_conformance_tests!(@cases $make;
+            save_workflow_creates_then_updates,
+            list_workflows_in_name_order,
+            set_workflow_enabled_toggles,
+            delete_workflow_keeps_versions_and_runs,
+            create_run_then_get,
+            list_runs_pages_newest_first,
+            list_runs_filters_by_status,
+            claim_runs_leases_due_runs,
+            claim_runs_returns_due_events_in_order,
+            timer_is_claimed_only_when_due,
+            commit_step_applies_changes,
+            commit_step_with_stale_seq_writes_nothing,
+            lease_expiry_makes_run_claimable_again,
+            commit_step_on_unknown_run_is_not_found,
+            release_run_makes_run_claimable,
+            effects_are_leased_and_attempts_counted,
+            complete_effect_appends_outcome_once,
+            release_all_leases_frees_runs_and_effects,
+            push_event_appends_and_rejects_unknown_run,
+            next_due_tracks_pending_work,
+        );
+    };
+    (@cases $make:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store: ::std::sync::Arc<dyn $crate::Store> = ($make)().await;
+                $crate::testing::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// An arbitrary start of time, far from zero so no backend gets away with treating 0 as
+/// "unset".
+const T0: i64 = 1_700_000_000_000;
+/// The lease every claim in the suite takes.
+const LEASE: i64 = 30_000;
+/// The workflow every run of the suite belongs to (see [`seed`]).
+const WF: &str = "orders";
+
+// --- Workflows --------------------------------------------------------------------------
+
+pub async fn save_workflow_creates_then_updates(store: Arc<dyn Store>) {
+    let first = store
+        .save_workflow(save(WF, "orders-1", T0, "pk1", "sk1"))
+        .await
+        .unwrap();
+    assert!(first.created);
+    let expected = WorkflowRecord {
+        name: WF.into(),
+        enabled: true,
+        version_id: "orders-1".into(),
+        created_at: T0,
+        changed_at: T0,
+        primary_key: "pk1".into(),
+        secondary_key: "sk1".into(),
+    };
+    assert_eq!(first.workflow, expected);
+
+    // An update moves the current version and the state, and keeps creation date and keys.
+    let update = SaveWorkflow {
+        enabled: false,
+        ..save(WF, "orders-2", T0 + 1_000, "pk2", "sk2")
+    };
+    let second = store.save_workflow(update).await.unwrap();
+    assert!(!second.created);
+    let expected = WorkflowRecord {
+        enabled: false,
+        version_id: "orders-2".into(),
+        changed_at: T0 + 1_000,
+        ..expected
+    };
+    assert_eq!(second.workflow, expected);
+    assert_eq!(store.get_workflow(WF).await.unwrap(), Some(expected));
+
+    // Versions come newest first, also when saved within the same millisecond.
+    store
+        .save_workflow(save(WF, "orders-3", T0 + 1_000, "pk3", "sk3"))
+        .await
+        .unwrap();
+    let versions = store.list_versions(WF).await.unwrap();
+    let ids: Vec<_> = versions.iter().map(|v| v.version_id.as_str()).collect();
+    assert_eq!(ids, ["orders-3", "orders-2", "orders-1"]);
+    assert_eq!(
+        store.get_version("orders-1").await.unwrap(),
+        Some(VersionRecord {
+            workflow: WF.into(),
+            version_id: "orders-1".into(),
+            created_at: T0,
+            document: document("orders-1"),
+        })
+    );
+    assert_eq!(versions[0].document, document("orders-3"));
+    assert_eq!(store.get_version("nope").await.unwrap(), None);
+    assert!(store.list_versions("nope").await.unwrap().is_empty());
+}
+
+pub async fn list_workflows_in_name_order(store: Arc<dyn Store>) {
+    assert!(store.list_workflows().await.unwrap().is_empty());
+    for name in ["billing", "alerts", "crm"] {
+        store
+            .save_workflow(save(name, &format!("{name}-1"), T0, "pk", "sk"))
+            .await
+            .unwrap();
+    }
+    let names: Vec<_> = store
+        .list_workflows()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["alerts", "billing", "crm"]);
+    assert_eq!(store.get_workflow("nope").await.unwrap(), None);
+}
+
+pub async fn set_workflow_enabled_toggles(store: Arc<dyn Store>) {
+    let saved = store
+        .save_workflow(save(WF, "orders-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
+
+    let disabled = store
+        .set_workflow_enabled(WF, false, T0 + 5)
+        .await
+        .unwrap()
+        .unwrap();
+    let expected = WorkflowRecord {
+        enabled: false,
+        changed_at: T0 + 5,
+        ..saved.workflow
+    };
+    assert_eq!(disabled, expected);
+    assert_eq!(store.get_workflow(WF).await.unwrap(), Some(expected));
+
+    let enabled = store
+        .set_workflow_enabled(WF, true, T0 + 9)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(enabled.enabled);
+    assert_eq!(enabled.changed_at, T0 + 9);
+    assert_eq!(enabled.version_id, "orders-1");
+
+    assert_eq!(
+        store.set_workflow_enabled("nope", true, T0).await.unwrap(),
+        None
+    );
+}
+
+pub async fn delete_workflow_keeps_versions_and_runs(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+
+    assert!(store.delete_workflow(WF).await.unwrap());
+    assert_eq!(store.get_workflow(WF).await.unwrap(), None);
+    assert!(store.list_workflows().await.unwrap().is_empty());
+    assert!(!store.delete_workflow(WF).await.unwrap());
+
+    // History stays.
+    assert_eq!(store.list_versions(WF).await.unwrap().len(), 1);
+    assert!(store.get_run("r1").await.unwrap().is_some());
+
+    // Saving the name again creates a new workflow, with the new keys.
+    let again = store
+        .save_workflow(save(WF, "orders-2", T0 + 1, "pk2", "sk2"))
+        .await
+        .unwrap();
+    assert!(again.created);
+    assert_eq!(again.workflow.primary_key, "pk2");
+    assert_eq!(again.workflow.created_at, T0 + 1);
+    assert_eq!(store.list_versions(WF).await.unwrap().len(), 2);
+}
+
+// --- Runs and history ---------------------------------------------------------------------
+
+pub async fn create_run_then_get(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    let new = new_run("r1", T0);
+    store.create_run(new.clone()).await.unwrap();
+
+    assert_eq!(store.get_run("r1").await.unwrap(), Some(new.run));
+    assert_eq!(store.get_run("nope").await.unwrap(), None);
+    assert!(store.list_actions("r1").await.unwrap().is_empty());
+    assert_eq!(store.get_action("r1", "A").await.unwrap(), None);
+}
+
+pub async fn list_runs_pages_newest_first(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    // r2 and r3 start in the same millisecond: the id breaks the tie.
+    for (id, start) in [
+        ("r1", T0),
+        ("r2", T0 + 1),
+        ("r3", T0 + 1),
+        ("r4", T0 + 2),
+        ("r5", T0 + 3),
+    ] {
+        store.create_run(new_run(id, start)).await.unwrap();
+    }
+    store
+        .save_workflow(save("other", "other-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
+    let mut other = new_run("x1", T0 + 10);
+    other.run.workflow = "other".into();
+    other.run.version_id = "other-1".into();
+    store.create_run(other).await.unwrap();
+
+    assert_eq!(
+        ids(&*store, query(10, None, None)).await,
+        ["r5", "r4", "r3", "r2", "r1"]
+    );
+    assert_eq!(ids(&*store, query(2, None, None)).await, ["r5", "r4"]);
+    assert_eq!(
+        ids(&*store, query(2, None, Some((T0 + 2, "r4")))).await,
+        ["r3", "r2"]
+    );
+    assert_eq!(
+        ids(&*store, query(2, None, Some((T0 + 1, "r2")))).await,
+        ["r1"]
+    );
+    assert!(
+        ids(&*store, query(2, None, Some((T0, "r1"))))
+            .await
+            .is_empty()
+    );
+    let others = store
+        .list_runs(RunQuery {
+            workflow: "other".into(),
+            status: None,
+            limit: 10,
+            before: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(others.len(), 1);
+    assert_eq!(others[0].id, "x1");
+}
+
+pub async fn list_runs_filters_by_status(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    for (id, start) in [("r1", T0), ("r2", T0 + 1), ("r3", T0 + 2)] {
+        store.create_run(new_run(id, start)).await.unwrap();
+    }
+    // Finish r2.
+    let claimed = store.claim_runs(claim("a", T0 + 5)).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    let r2 = claimed.iter().find(|c| c.run_id == "r2").unwrap();
+    let finish = StepCommit {
+        run: Some(finished(RunStatus::Succeeded, T0 + 6)),
+        ..step("a", r2.seq, "r2")
+    };
+    store.commit_step(finish).await.unwrap();
+
+    let running = Some(RunStatus::Running);
+    assert_eq!(ids(&*store, query(10, running, None)).await, ["r3", "r1"]);
+    assert_eq!(
+        ids(&*store, query(10, Some(RunStatus::Succeeded), None)).await,
+        ["r2"]
+    );
+    assert!(
+        ids(&*store, query(10, Some(RunStatus::Failed), None))
+            .await
+            .is_empty()
+    );
+    assert_eq!(ids(&*store, query(1, running, None)).await, ["r3"]);
+    assert_eq!(
+        ids(&*store, query(10, running, Some((T0 + 2, "r3")))).await,
+        ["r1"]
+    );
+}
+
+// --- Claiming runs ------------------------------------------------------------------------
+
+pub async fn claim_runs_leases_due_runs(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    for (id, start) in [("r1", T0), ("r2", T0 + 1), ("r3", T0 + 2)] {
+        store.create_run(new_run(id, start)).await.unwrap();
+    }
+
+    // The limit holds, and the oldest due work goes first.
+    let first = store
+        .claim_runs(Claim {
+            limit: 2,
+            ..claim("a", T0 + 10)
+        })
+        .await
+        .unwrap();
+    let claimed: Vec<_> = first.iter().map(|c| c.run_id.as_str()).collect();
+    assert_eq!(claimed, ["r1", "r2"]);
+    let r1 = &first[0];
+    assert_eq!(r1.seq, 0);
+    assert_eq!(r1.events.len(), 1);
+    assert_eq!(r1.events[0].run_id, "r1");
+    assert_eq!(r1.events[0].event, start_event("r1"));
+    assert_eq!(r1.events[0].due_at, T0);
+
+    // Leased runs are not claimed again, by anyone, while the lease lives.
+    let second = store.claim_runs(claim("b", T0 + 10)).await.unwrap();
+    let claimed: Vec<_> = second.iter().map(|c| c.run_id.as_str()).collect();
+    assert_eq!(claimed, ["r3"]);
+    assert!(
+        store
+            .claim_runs(claim("a", T0 + 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_runs(Claim {
+                limit: 0,
+                ..claim("c", T0 + 10)
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn claim_runs_returns_due_events_in_order(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    // Insertion order, not due order, is the order events are applied in.
+    push(&*store, "r1", json!({"n": 2}), T0 + 5).await;
+    push(&*store, "r1", json!({"n": 3}), T0 + 3).await;
+    push(&*store, "r1", json!({"n": 4}), T0 + 1_000).await;
+
+    let claimed = store.claim_runs(claim("a", T0 + 10)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let events = &claimed[0].events;
+    let bodies: Vec<_> = events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(
+        bodies,
+        [start_event("r1"), json!({"n": 2}), json!({"n": 3})]
+    );
+    assert!(events.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert!(events.iter().all(|e| e.run_id == "r1"));
+}
+
+pub async fn timer_is_claimed_only_when_due(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let timer_due = T0 + 60_000;
+    let wait = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        new_events: vec![NewEvent {
+            run_id: "r1".into(),
+            event: json!({"timer": 1}),
+            due_at: timer_due,
+        }],
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(wait).await.unwrap();
+
+    assert_eq!(store.next_due().await.unwrap(), Some(timer_due));
+    assert!(
+        store
+            .claim_runs(claim("a", timer_due - 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let fired = store.claim_runs(claim("b", timer_due)).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0].seq, 1);
+    assert_eq!(fired[0].events.len(), 1);
+    assert_eq!(fired[0].events[0].event, json!({"timer": 1}));
+    assert_eq!(fired[0].events[0].due_at, timer_due);
+}
+
+// --- Committing steps ---------------------------------------------------------------------
+
+pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let first = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![
+            action("A", ActionStatus::Running),
+            action("B", ActionStatus::Succeeded),
+        ],
+        new_events: vec![NewEvent {
+            run_id: "r1".into(),
+            event: json!({"n": 2}),
+            due_at: T0 + 1,
+        }],
+        new_effects: vec![NewEffect {
+            effect: json!({"http": "A"}),
+            due_at: T0 + 1,
+        }],
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(first).await.unwrap();
+
+    let run = store.get_run("r1").await.unwrap().unwrap();
+    assert_eq!(run.seq, 1);
+    assert_eq!(run.status, RunStatus::Running);
+    assert_eq!(names(&*store, "r1").await, ["A", "B"]);
+
+    // The lease is released and only the new event is left.
+    let claimed = store.claim_runs(claim("b", T0 + 1)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].seq, 1);
+    let bodies: Vec<_> = claimed[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"n": 2})]);
+
+    let effects = store.claim_effects(claim("b", T0 + 1)).await.unwrap();
+    assert_eq!(effects.len(), 1);
+    assert_eq!(effects[0].run_id, "r1");
+    assert_eq!(effects[0].effect, json!({"http": "A"}));
+    assert_eq!(effects[0].due_at, T0 + 1);
+    assert_eq!(effects[0].attempts, 0);
+
+    // A second step replaces A in place, adds C and ends the run.
+    let a_done = ActionRecord {
+        code: Some("OK".into()),
+        end_time: Some(T0 + 2),
+        outputs: Some(json!({"statusCode": 200})),
+        ..action("A", ActionStatus::Succeeded)
+    };
+    let end = finished(RunStatus::Succeeded, T0 + 2);
+    let second = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![a_done.clone(), action("C", ActionStatus::Skipped)],
+        run: Some(end.clone()),
+        ..step("b", 1, "r1")
+    };
+    store.commit_step(second).await.unwrap();
+
+    assert_eq!(names(&*store, "r1").await, ["A", "B", "C"]);
+    assert_eq!(store.get_action("r1", "A").await.unwrap(), Some(a_done));
+    assert_eq!(store.get_action("r1", "Z").await.unwrap(), None);
+    let run = store.get_run("r1").await.unwrap().unwrap();
+    let expected = RunRecord {
+        status: end.status,
+        end_time: end.end_time,
+        outputs: end.outputs,
+        error: end.error,
+        seq: 2,
+        ..new_run("r1", T0).run
+    };
+    assert_eq!(run, expected);
+    assert!(
+        store
+            .claim_runs(claim("c", T0 + 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn commit_step_with_stale_seq_writes_nothing(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let stale = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![action("A", ActionStatus::Running)],
+        run: Some(finished(RunStatus::Failed, T0 + 1)),
+        new_events: vec![NewEvent {
+            run_id: "r1".into(),
+            event: json!({"n": 2}),
+            due_at: T0,
+        }],
+        new_effects: vec![NewEffect {
+            effect: json!({"http": "A"}),
+            due_at: T0,
+        }],
+        ..step("a", 7, "r1")
+    };
+    let error = store.commit_step(stale).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+
+    let run = store.get_run("r1").await.unwrap().unwrap();
+    assert_eq!((run.seq, run.status), (0, RunStatus::Running));
+    assert!(store.list_actions("r1").await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_effects(claim("b", T0 + 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The lease is still held, and once released the run has its original event only.
+    assert!(
+        store
+            .claim_runs(claim("b", T0 + 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store.release_run("r1", "a").await.unwrap();
+    let again = store.claim_runs(claim("b", T0 + 1)).await.unwrap();
+    assert_eq!(again[0].seq, 0);
+    let bodies: Vec<_> = again[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [start_event("r1")]);
+}
+
+pub async fn lease_expiry_makes_run_claimable_again(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    assert_eq!(store.claim_runs(claim("a", T0)).await.unwrap().len(), 1);
+
+    // A lease is live up to and including `now + lease_ms`.
+    assert!(
+        store
+            .claim_runs(claim("b", T0 + LEASE))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let taken = store.claim_runs(claim("b", T0 + LEASE + 1)).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].seq, 0);
+    assert_eq!(taken[0].events.len(), 1);
+
+    // The first owner lost the lease: its step is refused although its seq is current.
+    let late = store.commit_step(step("a", 0, "r1")).await.unwrap_err();
+    assert!(matches!(late, Error::Conflict(_)), "{late:?}");
+    store.commit_step(step("b", 0, "r1")).await.unwrap();
+    // And once the run moved on, a repeat of the same step is stale.
+    let repeat = store.commit_step(step("b", 0, "r1")).await.unwrap_err();
+    assert!(matches!(repeat, Error::Conflict(_)), "{repeat:?}");
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap().seq, 1);
+}
+
+pub async fn commit_step_on_unknown_run_is_not_found(store: Arc<dyn Store>) {
+    let error = store.commit_step(step("a", 0, "nope")).await.unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+}
+
+pub async fn release_run_makes_run_claimable(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    store.claim_runs(claim("a", T0)).await.unwrap();
+
+    // Releasing someone else's lease does nothing.
+    store.release_run("r1", "b").await.unwrap();
+    assert!(store.claim_runs(claim("c", T0)).await.unwrap().is_empty());
+
+    store.release_run("r1", "a").await.unwrap();
+    let claimed = store.claim_runs(claim("c", T0)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].seq, 0);
+    assert_eq!(claimed[0].events.len(), 1);
+
+    let error = store.release_run("nope", "a").await.unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+}
+
+// --- Effects ------------------------------------------------------------------------------
+
+pub async fn effects_are_leased_and_attempts_counted(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0, T0 + 100]).await;
+
+    let first = store.claim_effects(claim("a", T0)).await.unwrap();
+    assert_eq!(first.len(), 1, "only the due effect");
+    assert_eq!((first[0].due_at, first[0].attempts), (T0, 0));
+    assert_eq!(first[0].effect, json!({"effect": 0}));
+    assert!(
+        store
+            .claim_effects(claim("b", T0 + 50))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let second = store.claim_effects(claim("b", T0 + 100)).await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].effect, json!({"effect": 1}));
+
+    // The first lease ran out (the worker died?): the effect is claimed again, and the
+    // attempt count says a previous attempt may have gone out.
+    let retry = store
+        .claim_effects(claim("c", T0 + LEASE + 1))
+        .await
+        .unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!((retry[0].id, retry[0].attempts), (first[0].id, 1));
+
+    let limited = store
+        .claim_effects(Claim {
+            limit: 1,
+            ..claim("d", T0 + 10 * LEASE)
+        })
+        .await;
+    assert_eq!(limited.unwrap().len(), 1);
+}
+
+pub async fn complete_effect_appends_outcome_once(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0]).await;
+    let effect = store.claim_effects(claim("a", T0)).await.unwrap().remove(0);
+
+    let outcome = NewEvent {
+        run_id: "r1".into(),
+        event: json!({"outcome": 200}),
+        due_at: T0 + 5,
+    };
+    store
+        .complete_effect(effect.id, outcome.clone())
+        .await
+        .unwrap();
+    // A duplicate completion (say, by a worker whose lease had expired) is harmless.
+    store
+        .complete_effect(effect.id, outcome.clone())
+        .await
+        .unwrap();
+
+    assert!(
+        store
+            .claim_effects(claim("b", T0 + 10 * LEASE))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = store.claim_runs(claim("b", T0 + 5)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let bodies: Vec<_> = claimed[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"outcome": 200})]);
+    assert_eq!(claimed[0].events[0].due_at, T0 + 5);
+}
+
+pub async fn release_all_leases_frees_runs_and_effects(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0]).await;
+    push(&*store, "r1", json!({"n": 2}), T0).await;
+    assert_eq!(store.claim_runs(claim("a", T0)).await.unwrap().len(), 1);
+    assert_eq!(store.claim_effects(claim("a", T0)).await.unwrap().len(), 1);
+
+    store.release_all_leases().await.unwrap();
+
+    let runs = store.claim_runs(claim("b", T0)).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].seq, 1);
+    let effects = store.claim_effects(claim("b", T0)).await.unwrap();
+    assert_eq!(effects.len(), 1);
+    assert_eq!(effects[0].attempts, 1);
+}
+
+// --- Events and scheduling ----------------------------------------------------------------
+
+pub async fn push_event_appends_and_rejects_unknown_run(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    push(&*store, "r1", json!({"cancel": true}), T0).await;
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    assert_eq!(claimed[0].events.len(), 2);
+    assert_eq!(claimed[0].events[1].event, json!({"cancel": true}));
+
+    let unknown = NewEvent {
+        run_id: "nope".into(),
+        event: json!({}),
+        due_at: T0,
+    };
+    let error = store.push_event(unknown).await.unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+}
+
+pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
+    assert_eq!(store.next_due().await.unwrap(), None);
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    assert_eq!(store.next_due().await.unwrap(), Some(T0));
+
+    // Leased work counts from when its lease ends: claiming then must find it.
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let due = store.next_due().await.unwrap().unwrap();
+    assert!(due > T0 && due <= T0 + LEASE + 1, "{due}");
+    assert_eq!(store.claim_runs(claim("b", due)).await.unwrap().len(), 1);
+
+    // A step leaves a timer and an effect; the effect is due first.
+    let wait = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        new_events: vec![NewEvent {
+            run_id: "r1".into(),
+            event: json!({}),
+            due_at: T0 + 1_000,
+        }],
+        new_effects: vec![NewEffect {
+            effect: json!({}),
+            due_at: T0 + 500,
+        }],
+        ..step("b", 0, "r1")
+    };
+    store.commit_step(wait).await.unwrap();
+    assert_eq!(store.next_due().await.unwrap(), Some(T0 + 500));
+
+    // While the effect is leased, the timer is next.
+    let effect = store
+        .claim_effects(claim("a", T0 + 500))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(store.next_due().await.unwrap(), Some(T0 + 1_000));
+
+    // Its outcome, due at once, comes before the timer.
+    let outcome = NewEvent {
+        run_id: "r1".into(),
+        event: json!({}),
+        due_at: T0 + 600,
+    };
+    store.complete_effect(effect.id, outcome).await.unwrap();
+    assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
+}
+
+// --- Helpers ------------------------------------------------------------------------------
+
+fn document(version_id: &str) -> Value {
+    json!({"definition": {"version": version_id}, "parameters": {}})
+}
+
+fn save(name: &str, version_id: &str, now: i64, primary: &str, secondary: &str) -> SaveWorkflow {
+    SaveWorkflow {
+        name: name.into(),
+        version_id: version_id.into(),
+        document: document(version_id),
+        enabled: true,
+        now,
+        primary_key: primary.into(),
+        secondary_key: secondary.into(),
+    }
+}
+
+/// Creates the workflow the suite's runs belong to.
+async fn seed(store: &dyn Store) {
+    store
+        .save_workflow(save(WF, "orders-1", T0 - 1_000, "pk", "sk"))
+        .await
+        .unwrap();
+}
+
+fn start_event(run_id: &str) -> Value {
+    json!({"start": run_id})
+}
+
+fn new_run(id: &str, start_time: i64) -> NewRun {
+    NewRun {
+        run: RunRecord {
+            id: id.into(),
+            workflow: WF.into(),
+            version_id: "orders-1".into(),
+            trigger_name: "manual".into(),
+            status: RunStatus::Running,
+            start_time,
+            end_time: None,
+            trigger: json!({"name": "manual", "outputs": {"body": {"id": id}}}),
+            outputs: None,
+            error: None,
+            seq: 0,
+        },
+        first_event: start_event(id),
+    }
+}
+
+/// Creates run `r1` and commits a step (consuming its start event) that leaves one effect
+/// per due time, numbered `{"effect": i}` in order.
+async fn with_effects(store: &dyn Store, due: &[i64]) {
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("setup", T0)).await.unwrap();
+    let effects = (0..)
+        .zip(due)
+        .map(|(i, &due_at)| NewEffect {
+            effect: json!({"effect": i}),
+            due_at,
+        })
+        .collect();
+    let step = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        new_effects: effects,
+        ..step("setup", 0, "r1")
+    };
+    store.commit_step(step).await.unwrap();
+}
+
+async fn push(store: &dyn Store, run_id: &str, event: Value, due_at: i64) {
+    store
+        .push_event(NewEvent {
+            run_id: run_id.into(),
+            event,
+            due_at,
+        })
+        .await
+        .unwrap();
+}
+
+fn claim(owner: &str, now: i64) -> Claim {
+    Claim {
+        owner: owner.into(),
+        now,
+        lease_ms: LEASE,
+        limit: 10,
+    }
+}
+
+/// An empty step: only bumps `seq` and releases the lease.
+fn step(owner: &str, expected_seq: i64, run_id: &str) -> StepCommit {
+    StepCommit {
+        run_id: run_id.into(),
+        owner: owner.into(),
+        expected_seq,
+        ..StepCommit::default()
+    }
+}
+
+fn action(name: &str, status: ActionStatus) -> ActionRecord {
+    ActionRecord {
+        run_id: "r1".into(),
+        name: name.into(),
+        status,
+        code: None,
+        start_time: Some(T0),
+        end_time: None,
+        inputs: Some(json!({"uri": format!("https://example.test/{name}")})),
+        outputs: None,
+        error: None,
+    }
+}
+
+fn finished(status: RunStatus, end_time: i64) -> RunUpdate {
+    RunUpdate {
+        status,
+        end_time: Some(end_time),
+        outputs: Some(json!({"result": status.as_str()})),
+        error: (status == RunStatus::Failed).then(|| json!({"code": "ActionFailed"})),
+    }
+}
+
+fn query(limit: u32, status: Option<RunStatus>, before: Option<(i64, &str)>) -> RunQuery {
+    RunQuery {
+        workflow: WF.into(),
+        status,
+        limit,
+        before: before.map(|(time, id)| (time, id.to_owned())),
+    }
+}
+
+async fn ids(store: &dyn Store, query: RunQuery) -> Vec<String> {
+    store
+        .list_runs(query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|run| run.id)
+        .collect()
+}
+
+async fn names(store: &dyn Store, run_id: &str) -> Vec<String> {
+    store
+        .list_actions(run_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every case is listed in `store_conformance_tests!`: a case missing from the list would
+    /// silently never run.
+    #[test]
+    fn every_case_is_in_the_macro() {
+        let source = include_str!("testing.rs");
+        let (list, cases) = source.split_once("// --- Workflows").unwrap();
+        let names: Vec<_> = cases
+            .lines()
+            .filter_map(|line| line.strip_prefix("pub async fn "))
+            .filter_map(|rest| rest.split_once('('))
+            .map(|(name, _)| name)
+            .collect();
+        assert!(names.len() >= 20, "found only {names:?}");
+        let unlisted: Vec<_> = names
+            .iter()
+            .filter(|name| !list.contains(&format!("            {name},\n")))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "missing from store_conformance_tests!: {unlisted:?}"
+        );
+    }
+}
