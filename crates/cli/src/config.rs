@@ -48,7 +48,9 @@ impl Default for Config {
 impl Config {
     /// Reads the TOML file, if given, over the defaults.
     pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
-        let Some(file) = file else { return Ok(Self::default()) };
+        let Some(file) = file else {
+            return Ok(Self::default());
+        };
         let text = std::fs::read_to_string(file)
             .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", file.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", file.display()))

@@ -9,11 +9,17 @@ use serde_json::Value;
 #[serde(tag = "type")]
 pub enum Effect {
     /// Make an outbound HTTP call for `action`.
-    Http { action: String, request: HttpRequest },
+    Http {
+        action: String,
+        request: HttpRequest,
+    },
     /// Answer the request that started the run (a Response action). Not persisted: the
     /// caller's connection lives only in the process that accepted it; the response is also in
     /// the action's history.
-    Respond { action: String, response: ResponseMessage },
+    Respond {
+        action: String,
+        response: ResponseMessage,
+    },
 }
 
 /// An outbound request, fully evaluated.

@@ -11,7 +11,10 @@ pub enum Event {
     /// The run was created by its trigger: start the first actions.
     Start,
     /// An outbound HTTP call made for an action came back (or could not be made).
-    HttpCompleted { action: String, outcome: HttpOutcome },
+    HttpCompleted {
+        action: String,
+        outcome: HttpOutcome,
+    },
     /// The user asked to cancel the run.
     Cancel,
 }
@@ -21,7 +24,11 @@ pub enum Event {
 #[serde(tag = "kind")]
 pub enum HttpOutcome {
     /// A response arrived, whatever its status.
-    Response { status: u16, headers: Map<String, Value>, body: Value },
+    Response {
+        status: u16,
+        headers: Map<String, Value>,
+        body: Value,
+    },
     /// No response: connection refused, timeout, invalid URL, body too large...
     Error { code: String, message: String },
 }

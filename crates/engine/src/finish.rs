@@ -6,12 +6,17 @@ use hookflow_model::ActionId;
 use serde_json::{Map, Value, json};
 
 /// Ends the run now that no action is in flight.
-pub(crate) fn complete_run(state: &mut RunState, ctx: &StepContext<'_>, transition: &mut Transition) {
+pub(crate) fn complete_run(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    transition: &mut Transition,
+) {
+    let mut memo = vec![None; state.actions.len()];
     let failed = ctx
         .definition
         .top_level
         .iter()
-        .any(|&id| ctx.plan.is_leaf(id) && ended_in_failure(state, ctx, id));
+        .any(|&id| ctx.plan.is_leaf(id) && ended_in_failure(state, ctx, id, &mut memo));
     if failed {
         state.status = RunStatus::Failed;
         state.error = Some(json!({
@@ -29,17 +34,30 @@ pub(crate) fn complete_run(state: &mut RunState, ctx: &StepContext<'_>, transiti
 /// Whether the branch ending at `id` ended in failure. A skipped action takes its branch's
 /// status from its predecessors: skipped because a predecessor failed is a failure; skipped
 /// because a failure was handled elsewhere is not.
-fn ended_in_failure(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> bool {
-    match state.action(id).map(|a| a.status) {
+///
+/// `memo` holds each action's answer once known: skipped actions with several skipped
+/// predecessors (diamonds) would otherwise be walked once per path, exponentially many.
+fn ended_in_failure(
+    state: &RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    memo: &mut [Option<bool>],
+) -> bool {
+    if let Some(known) = memo[id.0 as usize] {
+        return known;
+    }
+    let failed = match state.action(id).map(|a| a.status) {
         Some(ActionStatus::Failed | ActionStatus::TimedOut | ActionStatus::Cancelled) => true,
         Some(ActionStatus::Skipped) => ctx
             .definition
             .action(id)
             .run_after
             .iter()
-            .any(|r| ended_in_failure(state, ctx, r.action)),
+            .any(|r| ended_in_failure(state, ctx, r.action, memo)),
         _ => false,
-    }
+    };
+    memo[id.0 as usize] = Some(failed);
+    failed
 }
 
 /// The definition's `outputs`: `{name: {type, value}}`. A value that fails to evaluate is

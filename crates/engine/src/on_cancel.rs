@@ -8,13 +8,13 @@ use serde_json::json;
 pub(crate) fn handle(state: &mut RunState, ctx: &StepContext<'_>, transition: &mut Transition) {
     for index in 0..state.actions.len() {
         let id = ActionId(index as u32);
-        if let Some(action) = state.action_mut(id) {
-            if !action.status.is_terminal() {
-                action.status = ActionStatus::Cancelled;
-                action.code = Some("Cancelled".into());
-                action.end_time = Some(ctx.now);
-                transition.touch(id);
-            }
+        if let Some(action) = state.action_mut(id)
+            && !action.status.is_terminal()
+        {
+            action.status = ActionStatus::Cancelled;
+            action.code = Some("Cancelled".into());
+            action.end_time = Some(ctx.now);
+            transition.touch(id);
         }
     }
     state.status = RunStatus::Cancelled;

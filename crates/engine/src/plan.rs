@@ -20,7 +20,10 @@ impl Plan {
             }
         }
         let has_successor = successors.iter().map(|s| !s.is_empty()).collect();
-        Self { successors, has_successor }
+        Self {
+            successors,
+            has_successor,
+        }
     }
 
     pub fn successors(&self, id: ActionId) -> &[ActionId] {

@@ -31,7 +31,12 @@ pub(crate) fn start_and_settle(
             queue.extend(ctx.plan.successors(id));
         }
     }
-    if !state.actions.iter().flatten().any(|a| !a.status.is_terminal()) {
+    if !state
+        .actions
+        .iter()
+        .flatten()
+        .any(|a| !a.status.is_terminal())
+    {
         finish::complete_run(state, ctx, transition);
     }
 }
@@ -44,7 +49,12 @@ pub(crate) fn settle_after(
     finished: ActionId,
     transition: &mut Transition,
 ) {
-    start_and_settle(state, ctx, ctx.plan.successors(finished).to_vec(), transition);
+    start_and_settle(
+        state,
+        ctx,
+        ctx.plan.successors(finished).to_vec(),
+        transition,
+    );
 }
 
 enum Readiness {
@@ -59,7 +69,10 @@ fn readiness(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Readiness
     let action = ctx.definition.action(id);
     let mut unmet = None;
     for run_after in &action.run_after {
-        let Some(pred) = state.action(run_after.action).filter(|a| a.status.is_terminal()) else {
+        let Some(pred) = state
+            .action(run_after.action)
+            .filter(|a| a.status.is_terminal())
+        else {
             return Readiness::NotYet;
         };
         if unmet.is_none() && !run_after.statuses.contains(as_run_after(pred.status)) {
@@ -111,9 +124,10 @@ pub(crate) fn as_run_after(status: ActionStatus) -> RunAfterStatus {
         ActionStatus::Succeeded => RunAfterStatus::Succeeded,
         ActionStatus::Skipped => RunAfterStatus::Skipped,
         ActionStatus::TimedOut => RunAfterStatus::TimedOut,
-        ActionStatus::Failed | ActionStatus::Cancelled | ActionStatus::Running | ActionStatus::Waiting => {
-            RunAfterStatus::Failed
-        }
+        ActionStatus::Failed
+        | ActionStatus::Cancelled
+        | ActionStatus::Running
+        | ActionStatus::Waiting => RunAfterStatus::Failed,
     }
 }
 

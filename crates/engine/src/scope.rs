@@ -22,14 +22,22 @@ impl Scope for RunScope<'_> {
             span: None,
         })?;
         let definition_name = &self.ctx.definition.action(id).name;
-        Ok(self.state.action(id).map(|a| action_object(definition_name, a)))
+        Ok(self
+            .state
+            .action(id)
+            .map(|a| action_object(definition_name, a)))
     }
 
     fn parameter(&self, name: &str) -> Result<Value, Error> {
         let params = self.ctx.parameters;
         params
             .get(name)
-            .or_else(|| params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+            .or_else(|| {
+                params
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v)
+            })
             .cloned()
             .ok_or_else(|| Error {
                 kind: ErrorKind::InvalidArgument,

@@ -83,7 +83,9 @@ impl RunState {
         // Whether the caller was answered is derived: a succeeded Response action answered.
         state.responded = definition.actions.iter().enumerate().any(|(i, a)| {
             matches!(a.kind, hookflow_model::ActionKind::Response)
-                && state.actions[i].as_ref().is_some_and(|s| s.status == ActionStatus::Succeeded)
+                && state.actions[i]
+                    .as_ref()
+                    .is_some_and(|s| s.status == ActionStatus::Succeeded)
         });
         state
     }

@@ -81,4 +81,9 @@ macro_rules! text_enum {
     };
 }
 text_enum!(RunStatus, [Running, Succeeded, Failed, Cancelled, TimedOut]);
-text_enum!(ActionStatus, [Running, Waiting, Succeeded, Failed, Skipped, Cancelled, TimedOut]);
+text_enum!(
+    ActionStatus,
+    [
+        Running, Waiting, Succeeded, Failed, Skipped, Cancelled, TimedOut
+    ]
+);

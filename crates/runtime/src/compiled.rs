@@ -21,9 +21,14 @@ impl Compiled {
     /// Compiles a saved document (`{"definition": ..., "parameters": ...}`).
     pub fn from_document(document: &Value) -> Result<Self> {
         let parsed = hookflow_model::parse_workflow_document(document).map_err(Error::Invalid)?;
-        let parameters = hookflow_model::effective_parameters(&parsed.definition, &parsed.parameters);
+        let parameters =
+            hookflow_model::effective_parameters(&parsed.definition, &parsed.parameters);
         let plan = Plan::new(&parsed.definition);
-        Ok(Self { definition: parsed.definition, plan, parameters })
+        Ok(Self {
+            definition: parsed.definition,
+            plan,
+            parameters,
+        })
     }
 }
 
@@ -42,14 +47,22 @@ impl Cache {
             .await?
             .ok_or_else(|| Error::NotFound(format!("definition version '{version_id}'")))?;
         let compiled = Arc::new(Compiled::from_document(&version.document).map_err(|e| {
-            Error::Internal(format!("stored version '{version_id}' no longer compiles: {e}"))
+            Error::Internal(format!(
+                "stored version '{version_id}' no longer compiles: {e}"
+            ))
         })?);
-        self.versions.write().expect("cache lock").insert(version_id.to_owned(), compiled.clone());
+        self.versions
+            .write()
+            .expect("cache lock")
+            .insert(version_id.to_owned(), compiled.clone());
         Ok(compiled)
     }
 
     /// Seeds the cache with a version compiled at save time, so its first run compiles nothing.
     pub fn insert(&self, version_id: &str, compiled: Arc<Compiled>) {
-        self.versions.write().expect("cache lock").insert(version_id.to_owned(), compiled);
+        self.versions
+            .write()
+            .expect("cache lock")
+            .insert(version_id.to_owned(), compiled);
     }
 }

@@ -44,7 +44,11 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
             continue;
         }
         for effect in claimed {
-            let permit = permits.clone().acquire_owned().await.expect("semaphore never closed");
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closed");
             let handle = handle.clone();
             tasks.spawn(async move {
                 carry_out(&handle, effect).await;
@@ -65,9 +69,20 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     };
     let event = match effect {
         Effect::Http { action, request } => {
-            let outcome = outbound::send(&handle.inner.http, &request, handle.inner.options.max_response_bytes).await;
+            let outcome = outbound::send(
+                &handle.inner.http,
+                &request,
+                handle.inner.options.max_response_bytes,
+            )
+            .await;
             if let HttpOutcome::Error { code, message } = &outcome {
-                tracing::info!(run_id = record.run_id, action, code, message, "outbound call failed");
+                tracing::info!(
+                    run_id = record.run_id,
+                    action,
+                    code,
+                    message,
+                    "outbound call failed"
+                );
             }
             Event::HttpCompleted { action, outcome }
         }
@@ -81,6 +96,8 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     };
     match handle.inner.store.complete_effect(record.id, outcome).await {
         Ok(()) => handle.inner.run_work.notify_one(),
-        Err(error) => tracing::error!(effect_id = record.id, %error, "recording an effect's outcome failed"),
+        Err(error) => {
+            tracing::error!(effect_id = record.id, %error, "recording an effect's outcome failed")
+        }
     }
 }

@@ -119,6 +119,9 @@ impl Handle {
     }
 
     async fn compiled(&self, version_id: &str) -> Result<Arc<Compiled>> {
-        self.inner.definitions.get(self.inner.store.as_ref(), version_id).await
+        self.inner
+            .definitions
+            .get(self.inner.store.as_ref(), version_id)
+            .await
     }
 }

@@ -16,10 +16,17 @@ pub(crate) fn client() -> Result<reqwest::Client> {
         .map_err(|e| Error::Internal(format!("building the HTTP client failed: {e}")))
 }
 
-pub(crate) async fn send(client: &reqwest::Client, request: &HttpRequest, max_bytes: usize) -> HttpOutcome {
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    request: &HttpRequest,
+    max_bytes: usize,
+) -> HttpOutcome {
     match try_send(client, request, max_bytes).await {
         Ok(outcome) => outcome,
-        Err((code, message)) => HttpOutcome::Error { code: code.into(), message },
+        Err((code, message)) => HttpOutcome::Error {
+            code: code.into(),
+            message,
+        },
     }
 }
 
@@ -28,13 +35,22 @@ async fn try_send(
     request: &HttpRequest,
     max_bytes: usize,
 ) -> Result<HttpOutcome, (&'static str, String)> {
-    let method = reqwest::Method::from_bytes(request.method.as_bytes())
-        .map_err(|_| ("InvalidRequest", format!("'{}' is not an HTTP method", request.method)))?;
+    let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+        (
+            "InvalidRequest",
+            format!("'{}' is not an HTTP method", request.method),
+        )
+    })?;
     let mut builder = client.request(method, &request.uri);
     if let Some(ms) = request.timeout_ms {
         builder = builder.timeout(Duration::from_millis(ms));
     }
-    let has_header = |name: &str| request.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let has_header = |name: &str| {
+        request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    };
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
@@ -66,7 +82,10 @@ async fn try_send(
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(describe)? {
         if body.len() + chunk.len() > max_bytes {
-            return Err(("ResponseTooLarge", format!("the response body exceeds {max_bytes} bytes")));
+            return Err((
+                "ResponseTooLarge",
+                format!("the response body exceeds {max_bytes} bytes"),
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -74,7 +93,11 @@ async fn try_send(
     // A body that claims JSON but isn't stays text rather than failing the call.
     let body = body_value(content_type, &body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
-    Ok(HttpOutcome::Response { status, headers, body })
+    Ok(HttpOutcome::Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn describe(error: reqwest::Error) -> (&'static str, String) {

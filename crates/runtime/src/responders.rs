@@ -13,7 +13,10 @@ pub enum SyncReply {
     /// A Response action answered.
     Response(ResponseMessage),
     /// The run ended without a Response answering (it failed or skipped it).
-    RunEnded { status: String, error: Option<Value> },
+    RunEnded {
+        status: String,
+        error: Option<Value>,
+    },
 }
 
 #[derive(Default)]
@@ -24,7 +27,10 @@ pub(crate) struct Responders {
 impl Responders {
     pub fn register(&self, run_id: &str) -> oneshot::Receiver<SyncReply> {
         let (tx, rx) = oneshot::channel();
-        self.waiting.lock().expect("responders lock").insert(run_id.to_owned(), tx);
+        self.waiting
+            .lock()
+            .expect("responders lock")
+            .insert(run_id.to_owned(), tx);
         rx
     }
 

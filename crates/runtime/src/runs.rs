@@ -14,7 +14,12 @@ impl Handle {
         before: Option<(i64, String)>,
     ) -> Result<Vec<RunRecord>> {
         self.workflow_exists_or_has_runs(workflow).await?;
-        let query = RunQuery { workflow: workflow.to_owned(), status, limit, before };
+        let query = RunQuery {
+            workflow: workflow.to_owned(),
+            status,
+            limit,
+            before,
+        };
         Ok(self.inner.store.list_runs(query).await?)
     }
 
@@ -32,7 +37,12 @@ impl Handle {
         Ok(self.inner.store.list_actions(run_id).await?)
     }
 
-    pub async fn get_action(&self, workflow: &str, run_id: &str, action: &str) -> Result<ActionRecord> {
+    pub async fn get_action(
+        &self,
+        workflow: &str,
+        run_id: &str,
+        action: &str,
+    ) -> Result<ActionRecord> {
         self.get_run(workflow, run_id).await?;
         self.inner
             .store
@@ -46,7 +56,10 @@ impl Handle {
     pub async fn cancel_run(&self, workflow: &str, run_id: &str) -> Result<()> {
         let run = self.get_run(workflow, run_id).await?;
         if run.status.is_terminal() {
-            return Err(Error::Conflict(format!("run '{run_id}' has already ended ({})", run.status)));
+            return Err(Error::Conflict(format!(
+                "run '{run_id}' has already ended ({})",
+                run.status
+            )));
         }
         let event = NewEvent {
             run_id: run_id.to_owned(),
@@ -63,7 +76,12 @@ impl Handle {
         if self.inner.store.get_workflow(workflow).await?.is_some() {
             return Ok(());
         }
-        let probe = RunQuery { workflow: workflow.to_owned(), status: None, limit: 1, before: None };
+        let probe = RunQuery {
+            workflow: workflow.to_owned(),
+            status: None,
+            limit: 1,
+            before: None,
+        };
         if self.inner.store.list_runs(probe).await?.is_empty() {
             return Err(Error::NotFound(format!("workflow '{workflow}'")));
         }

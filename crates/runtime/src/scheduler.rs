@@ -51,7 +51,11 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
             continue;
         }
         for run in claimed {
-            let permit = permits.clone().acquire_owned().await.expect("semaphore never closed");
+            let permit = permits
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore never closed");
             let handle = handle.clone();
             tasks.spawn(async move {
                 step_run(&handle, run).await;
@@ -63,7 +67,11 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
 }
 
 /// Sleeps until notified, until the next due item, or `IDLE_POLL`. False on shutdown.
-pub(crate) async fn wait_for_work(handle: &Handle, notify: &tokio::sync::Notify, shutdown: &CancellationToken) -> bool {
+pub(crate) async fn wait_for_work(
+    handle: &Handle,
+    notify: &tokio::sync::Notify,
+    shutdown: &CancellationToken,
+) -> bool {
     let now = handle.now();
     let sleep = match handle.inner.store.next_due().await {
         Ok(Some(due)) if due <= now => Duration::from_millis(5),
@@ -88,7 +96,9 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             return;
         }
     };
-    let limits = Limits { http_timeout_ms: handle.inner.options.http_timeout.as_millis() as u64 };
+    let limits = Limits {
+        http_timeout_ms: handle.inner.options.http_timeout.as_millis() as u64,
+    };
     let now = handle.now();
     let mut transition = Transition::default();
     for inbox_event in &claimed.events {
@@ -121,13 +131,23 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
     after_commit(handle, &run_id, &cached, transition);
     cached.seq = claimed.seq + 1;
     if !cached.state.status.is_terminal() {
-        handle.inner.runs.lock().expect("runs lock").insert(run_id, cached);
+        handle
+            .inner
+            .runs
+            .lock()
+            .expect("runs lock")
+            .insert(run_id, cached);
     }
 }
 
 /// The run's state at the claimed `seq`: from the cache when it is current, else the store.
 async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun> {
-    let cached = handle.inner.runs.lock().expect("runs lock").remove(&claimed.run_id);
+    let cached = handle
+        .inner
+        .runs
+        .lock()
+        .expect("runs lock")
+        .remove(&claimed.run_id);
     if let Some(cached) = cached.filter(|c| c.seq == claimed.seq) {
         return Ok(cached);
     }
@@ -137,18 +157,22 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
         .await?
         .ok_or_else(|| crate::Error::NotFound(format!("run '{}'", claimed.run_id)))?;
     let compiled = handle.compiled(&run.version_id).await?;
-    let actions = store.list_actions(&claimed.run_id).await?.into_iter().map(|a| {
-        let state = ActionState {
-            status: a.status,
-            code: a.code,
-            start_time: a.start_time,
-            end_time: a.end_time,
-            inputs: a.inputs,
-            outputs: a.outputs,
-            error: a.error,
-        };
-        (a.name, state)
-    });
+    let actions = store
+        .list_actions(&claimed.run_id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let state = ActionState {
+                status: a.status,
+                code: a.code,
+                start_time: a.start_time,
+                end_time: a.end_time,
+                inputs: a.inputs,
+                outputs: a.outputs,
+                error: a.error,
+            };
+            (a.name, state)
+        });
     let fields = RunFields {
         status: run.status,
         trigger: run.trigger,
@@ -157,7 +181,12 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
         error: run.error,
     };
     let state = RunState::restore(&compiled.definition, fields, actions);
-    Ok(CachedRun { seq: run.seq, state, compiled, workflow: run.workflow })
+    Ok(CachedRun {
+        seq: run.seq,
+        state,
+        compiled,
+        workflow: run.workflow,
+    })
 }
 
 fn merge(into: &mut Transition, step: Transition) {
@@ -170,7 +199,13 @@ fn merge(into: &mut Transition, step: Transition) {
     into.effects.extend(step.effects);
 }
 
-fn build_commit(handle: &Handle, claimed: &ClaimedRun, cached: &CachedRun, transition: &Transition, now: i64) -> StepCommit {
+fn build_commit(
+    handle: &Handle,
+    claimed: &ClaimedRun,
+    cached: &CachedRun,
+    transition: &Transition,
+    now: i64,
+) -> StepCommit {
     let definition = &cached.compiled.definition;
     let actions = transition
         .changed_actions
@@ -200,7 +235,10 @@ fn build_commit(handle: &Handle, claimed: &ClaimedRun, cached: &CachedRun, trans
         .effects
         .iter()
         .filter(|e| matches!(e, Effect::Http { .. }))
-        .map(|e| NewEffect { effect: serde_json::to_value(e).expect("effects serialize"), due_at: now })
+        .map(|e| NewEffect {
+            effect: serde_json::to_value(e).expect("effects serialize"),
+            due_at: now,
+        })
         .collect();
     StepCommit {
         run_id: claimed.run_id.clone(),
@@ -219,7 +257,10 @@ fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: T
     let mut wake_effects = false;
     for effect in transition.effects {
         match effect {
-            Effect::Respond { response, .. } => handle.inner.responders.reply(run_id, SyncReply::Response(response)),
+            Effect::Respond { response, .. } => handle
+                .inner
+                .responders
+                .reply(run_id, SyncReply::Response(response)),
             Effect::Http { .. } => wake_effects = true,
         }
     }

@@ -43,7 +43,8 @@ pub(crate) fn verify(keys: [&str; 2], workflow: &str, sp: &str, sv: &str, sig: &
         return false;
     };
     keys.iter().any(|key| {
-        let mut mac = HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+        let mut mac =
+            HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
         mac.update(payload(workflow, sp, sv).as_bytes());
         mac.verify_slice(&sig).is_ok()
     })

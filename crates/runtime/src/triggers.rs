@@ -51,21 +51,33 @@ impl Handle {
         let sig = query_value(&request.query, "sig").unwrap_or_default();
         let granted = sp.eq_ignore_ascii_case(&signing::trigger_permission(trigger));
         if !granted
-            || !signing::verify([&record.primary_key, &record.secondary_key], &record.name, sp, sv, sig)
+            || !signing::verify(
+                [&record.primary_key, &record.secondary_key],
+                &record.name,
+                sp,
+                sv,
+                sig,
+            )
         {
             return Err(Error::Unauthorized);
         }
         if !record.enabled {
-            return Err(Error::NotFound(format!("workflow '{workflow}' is disabled")));
+            return Err(Error::NotFound(format!(
+                "workflow '{workflow}' is disabled"
+            )));
         }
         let compiled = self.compiled(&record.version_id).await?;
         let definition_trigger = compiled
             .definition
             .trigger(trigger)
             .filter(|t| signing::trigger_permission(&t.name).eq_ignore_ascii_case(sp))
-            .ok_or_else(|| Error::NotFound(format!("trigger '{trigger}' of workflow '{workflow}'")))?;
+            .ok_or_else(|| {
+                Error::NotFound(format!("trigger '{trigger}' of workflow '{workflow}'"))
+            })?;
         let TriggerKind::Request(spec) = &definition_trigger.kind else {
-            return Err(Error::NotFound(format!("trigger '{trigger}' is not a Request trigger")));
+            return Err(Error::NotFound(format!(
+                "trigger '{trigger}' is not a Request trigger"
+            )));
         };
         let expected_method = spec.method.as_deref().unwrap_or("POST");
         if !request.method.eq_ignore_ascii_case(expected_method) {
@@ -74,8 +86,11 @@ impl Handle {
                 definition_trigger.name, request.method
             )));
         }
-        let path_parameters = match_relative_path(spec.relative_path.as_deref(), request.relative_path.as_deref())
-            .ok_or_else(|| Error::NotFound("no trigger path matches the request".into()))?;
+        let path_parameters = match_relative_path(
+            spec.relative_path.as_deref(),
+            request.relative_path.as_deref(),
+        )
+        .ok_or_else(|| Error::NotFound("no trigger path matches the request".into()))?;
         let outputs = trigger_outputs(definition_trigger, &request, path_parameters)?;
         let now = self.now();
         let run_id = uuid::Uuid::now_v7().simple().to_string();
@@ -94,7 +109,10 @@ impl Handle {
             return Ok(Fired::Skipped);
         }
         // Register before the run exists, so an answer can never arrive before its listener.
-        let reply = compiled.definition.has_response_action().then(|| self.inner.responders.register(&run_id));
+        let reply = compiled
+            .definition
+            .has_response_action()
+            .then(|| self.inner.responders.register(&run_id));
         let created = self
             .inner
             .store
@@ -134,7 +152,10 @@ impl Handle {
 }
 
 fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    query
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// The names in a relative path template: `customers/{id}` → `["id"]`.
@@ -163,7 +184,9 @@ fn match_relative_path(template: Option<&str>, actual: Option<&str>) -> Option<M
     for (want, got) in template_segments.iter().zip(&actual_segments) {
         match want.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(name) => {
-                let decoded = percent_encoding::percent_decode_str(got).decode_utf8_lossy().into_owned();
+                let decoded = percent_encoding::percent_decode_str(got)
+                    .decode_utf8_lossy()
+                    .into_owned();
                 parameters.insert(name.to_owned(), Value::String(decoded));
             }
             None if want.eq_ignore_ascii_case(got) => {}
@@ -174,8 +197,14 @@ fn match_relative_path(template: Option<&str>, actual: Option<&str>) -> Option<M
 }
 
 /// `{headers, body, queries, relativePathParameters}` of a fire (logicapps-spec §4.2, E9).
-fn trigger_outputs(trigger: &Trigger, request: &InboundRequest, path_parameters: Map<String, Value>) -> Result<Value> {
-    let keep_authorization = trigger.operation_options.has("IncludeAuthorizationHeadersInOutputs");
+fn trigger_outputs(
+    trigger: &Trigger,
+    request: &InboundRequest,
+    path_parameters: Map<String, Value>,
+) -> Result<Value> {
+    let keep_authorization = trigger
+        .operation_options
+        .has("IncludeAuthorizationHeadersInOutputs");
     let mut headers = Map::new();
     for (name, value) in &request.headers {
         if name.eq_ignore_ascii_case("authorization") && !keep_authorization {
@@ -211,11 +240,15 @@ pub(crate) fn body_value(content_type: Option<&str>, body: &[u8]) -> Result<Valu
     if body.is_empty() {
         return Ok(Value::Null);
     }
-    let media_type = content_type.and_then(|c| c.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
+    let media_type = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase());
     match media_type.as_deref() {
         Some(m) if m == "application/json" || m.ends_with("+json") => serde_json::from_slice(body)
             .map_err(|e| Error::BadRequest(format!("the request body is not valid JSON: {e}"))),
-        Some(m) if m.starts_with("text/") => Ok(Value::String(String::from_utf8_lossy(body).into_owned())),
+        Some(m) if m.starts_with("text/") => {
+            Ok(Value::String(String::from_utf8_lossy(body).into_owned()))
+        }
         _ => Ok(json!({
             "$content-type": content_type.unwrap_or("application/octet-stream"),
             "$content": base64::engine::general_purpose::STANDARD.encode(body),
@@ -224,12 +257,21 @@ pub(crate) fn body_value(content_type: Option<&str>, body: &[u8]) -> Result<Valu
 }
 
 /// Trigger `conditions`: all must be true for a run to start (logicapps-spec §4.4).
-fn conditions_hold(trigger: &Trigger, compiled: &Arc<Compiled>, workflow: &str, trigger_object: &Value) -> Result<bool> {
-    let scope = ConditionScope { compiled, workflow, trigger: trigger_object };
+fn conditions_hold(
+    trigger: &Trigger,
+    compiled: &Arc<Compiled>,
+    workflow: &str,
+    trigger_object: &Value,
+) -> Result<bool> {
+    let scope = ConditionScope {
+        compiled,
+        workflow,
+        trigger: trigger_object,
+    };
     for condition in &trigger.conditions {
-        let value = condition
-            .eval(&scope)
-            .map_err(|e| Error::BadRequest(format!("trigger condition could not be evaluated: {e}")))?;
+        let value = condition.eval(&scope).map_err(|e| {
+            Error::BadRequest(format!("trigger condition could not be evaluated: {e}"))
+        })?;
         if value != Value::Bool(true) {
             return Ok(false);
         }
@@ -261,6 +303,8 @@ impl Scope for ConditionScope<'_> {
             })
     }
     fn workflow(&self) -> Result<Value, hookflow_expr::Error> {
-        Ok(json!({ "name": self.workflow, "id": format!("/workflows/{}", self.workflow), "type": "Microsoft.Logic/workflows" }))
+        Ok(
+            json!({ "name": self.workflow, "id": format!("/workflows/{}", self.workflow), "type": "Microsoft.Logic/workflows" }),
+        )
     }
 }

@@ -36,7 +36,9 @@ impl Handle {
             .map_err(Error::Invalid)?
             .enabled;
         let existing = self.inner.store.get_workflow(name).await?;
-        let enabled = enabled_in_document.or(existing.as_ref().map(|w| w.enabled)).unwrap_or(true);
+        let enabled = enabled_in_document
+            .or(existing.as_ref().map(|w| w.enabled))
+            .unwrap_or(true);
         let stored = stored_document(document);
         let version_id = uuid::Uuid::now_v7().simple().to_string();
         let outcome = self
@@ -101,7 +103,12 @@ impl Handle {
     }
 
     /// The signed URL that fires `trigger` (a Request trigger) of the workflow's current version.
-    pub async fn trigger_callback_url(&self, name: &str, trigger: &str, secondary: bool) -> Result<CallbackUrl> {
+    pub async fn trigger_callback_url(
+        &self,
+        name: &str,
+        trigger: &str,
+        secondary: bool,
+    ) -> Result<CallbackUrl> {
         let record = self.workflow_record(name).await?;
         let compiled = self.compiled(&record.version_id).await?;
         let found = compiled
@@ -114,7 +121,11 @@ impl Handle {
                 found.name
             )));
         };
-        let key = if secondary { &record.secondary_key } else { &record.primary_key };
+        let key = if secondary {
+            &record.secondary_key
+        } else {
+            &record.primary_key
+        };
         let sp = signing::trigger_permission(&found.name);
         let sig = signing::sign(key, &record.name, &sp, SAS_VERSION);
         let base_path = format!(
@@ -148,7 +159,11 @@ impl Handle {
     }
 
     pub(crate) async fn workflow_record(&self, name: &str) -> Result<WorkflowRecord> {
-        self.inner.store.get_workflow(name).await?.ok_or_else(|| not_found(name))
+        self.inner
+            .store
+            .get_workflow(name)
+            .await?
+            .ok_or_else(|| not_found(name))
     }
 
     async fn view_of(&self, record: WorkflowRecord) -> Result<WorkflowView> {
@@ -157,7 +172,9 @@ impl Handle {
             .store
             .get_version(&record.version_id)
             .await?
-            .ok_or_else(|| Error::Internal(format!("version '{}' is missing", record.version_id)))?;
+            .ok_or_else(|| {
+                Error::Internal(format!("version '{}' is missing", record.version_id))
+            })?;
         let compiled = self.compiled(&record.version_id).await?;
         Ok(view(record, &version.document, &compiled))
     }
@@ -171,7 +188,9 @@ fn not_found(name: &str) -> Error {
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 80
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -191,7 +210,11 @@ fn stored_document(document: &Value) -> Value {
 }
 
 fn view(record: WorkflowRecord, stored: &Value, compiled: &Compiled) -> WorkflowView {
-    let mut parameters = stored.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut parameters = stored
+        .get("parameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     redact_secure(&mut parameters, compiled);
     WorkflowView {
         record,

@@ -18,8 +18,14 @@ use serde_json::{Value, json};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/workflows/{name}/triggers/{trigger}/paths/invoke", any(invoke_root))
-        .route("/workflows/{name}/triggers/{trigger}/paths/invoke/{*relative}", any(invoke_relative))
+        .route(
+            "/workflows/{name}/triggers/{trigger}/paths/invoke",
+            any(invoke_root),
+        )
+        .route(
+            "/workflows/{name}/triggers/{trigger}/paths/invoke/{*relative}",
+            any(invoke_relative),
+        )
 }
 
 async fn invoke_root(
@@ -41,7 +47,17 @@ async fn invoke_relative(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    invoke(state, name, trigger, Some(relative), method, query, headers, body).await
+    invoke(
+        state,
+        name,
+        trigger,
+        Some(relative),
+        method,
+        query,
+        headers,
+        body,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -57,18 +73,34 @@ async fn invoke(
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| {
         let status = rejection.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "PayloadTooLarge" } else { "BadRequest" };
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "PayloadTooLarge"
+        } else {
+            "BadRequest"
+        };
         ApiError::new(status, code, rejection.body_text())
     })?;
-    let query = query
-        .map(|q| url_pairs(&q))
-        .unwrap_or_default();
+    let query = query.map(|q| url_pairs(&q)).unwrap_or_default();
     let headers = headers
         .iter()
-        .map(|(k, v)| (canonical(k), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                canonical(k),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    let request = InboundRequest { method: method.to_string(), relative_path, query, headers, body: body.to_vec() };
-    let fired = state.handle.fire_trigger(&name, &trigger, request, state.options.inbound_timeout).await?;
+    let request = InboundRequest {
+        method: method.to_string(),
+        relative_path,
+        query,
+        headers,
+        body: body.to_vec(),
+    };
+    let fired = state
+        .handle
+        .fire_trigger(&name, &trigger, request, state.options.inbound_timeout)
+        .await?;
     Ok(match fired {
         Fired::Accepted { run_id } => with_run_id(StatusCode::ACCEPTED.into_response(), &run_id),
         Fired::Skipped => StatusCode::ACCEPTED.into_response(),
@@ -143,7 +175,9 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 
 fn decode(text: &str) -> String {
     let spaced = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// `content-type` → `Content-Type`: header names as Logic Apps shows them in outputs.
@@ -152,7 +186,10 @@ fn canonical(name: &HeaderName) -> String {
         .split('-')
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join("-")

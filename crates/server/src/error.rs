@@ -19,7 +19,13 @@ impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: ErrorBody { error: ErrorDetail { code: code.into(), message: message.into(), details: Vec::new() } },
+            body: ErrorBody {
+                error: ErrorDetail {
+                    code: code.into(),
+                    message: message.into(),
+                    details: Vec::new(),
+                },
+            },
         }
     }
 }
@@ -38,24 +44,40 @@ impl From<Error> for ApiError {
                 let details: Vec<Problem> = diagnostics
                     .0
                     .iter()
-                    .map(|d| Problem { path: d.path.clone(), message: d.message.clone() })
+                    .map(|d| Problem {
+                        path: d.path.clone(),
+                        message: d.message.clone(),
+                    })
                     .collect();
                 let mut api = Self::new(
                     StatusCode::BAD_REQUEST,
                     "InvalidDefinition",
-                    format!("The workflow is invalid ({} problem(s)): {message}", details.len()),
+                    format!(
+                        "The workflow is invalid ({} problem(s)): {message}",
+                        details.len()
+                    ),
                 );
                 api.body.error.details = details;
                 api
             }
             Error::BadRequest(_) => Self::new(StatusCode::BAD_REQUEST, "BadRequest", message),
-            Error::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "NotFound", format!("{message} was not found")),
+            Error::NotFound(_) => Self::new(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("{message} was not found"),
+            ),
             Error::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", message),
-            Error::MethodNotAllowed(_) => Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message),
+            Error::MethodNotAllowed(_) => {
+                Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
+            }
             Error::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", message),
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(%message, "request failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "the engine failed; see its log")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError",
+                    "the engine failed; see its log",
+                )
             }
         }
     }

@@ -25,12 +25,20 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Json<T> 
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "PayloadTooLarge" } else { "InvalidJson" };
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "PayloadTooLarge"
+    } else {
+        "InvalidJson"
+    };
     ApiError::new(status, code, rejection.body_text())
 }
 
 /// Requires `Authorization: Bearer <token>` when the server has a token.
-pub(crate) async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub(crate) async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let Some(expected) = &state.options.api_token else {
         return Ok(next.run(request).await);
     };
@@ -39,11 +47,16 @@ pub(crate) async fn require_token(State(state): State<AppState>, request: Reques
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let matches = given.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()));
+    let matches =
+        given.is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()));
     if matches {
         Ok(next.run(request).await)
     } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized", "a valid bearer token is required"))
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "a valid bearer token is required",
+        ))
     }
 }
 

@@ -11,6 +11,9 @@ pub(crate) fn routes() -> Router<AppState> {
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.handle.store().list_workflows().await {
         Ok(_) => (StatusCode::OK, Json(json!({ "status": "ok" }))),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "error": error.to_string() }))),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "error": error.to_string() })),
+        ),
     }
 }

@@ -41,16 +41,28 @@ pub(crate) struct AppState {
 /// The whole HTTP surface of the engine.
 pub fn router(handle: Handle, options: ServerOptions) -> Router {
     let max_body = options.max_body_bytes;
-    let state = AppState { handle, options: Arc::new(options) };
+    let state = AppState {
+        handle,
+        options: Arc::new(options),
+    };
     let api = Router::new()
         .merge(workflows::routes())
         .merge(runs::routes())
-        .route_layer(middleware::from_fn_with_state(state.clone(), extract::require_token));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            extract::require_token,
+        ));
     Router::new()
         .nest("/api", api.merge(openapi::routes()))
         .merge(callbacks::routes())
         .merge(health::routes())
-        .fallback(|| async { ApiError::new(axum::http::StatusCode::NOT_FOUND, "NotFound", "no such route") })
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "NotFound",
+                "no such route",
+            )
+        })
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
 }

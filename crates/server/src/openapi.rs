@@ -8,5 +8,10 @@ use axum::{Router, http::header, response::IntoResponse, routing::get};
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 
 pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response() }))
+    Router::new().route(
+        "/openapi.json",
+        get(|| async {
+            ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+        }),
+    )
 }

@@ -39,30 +39,48 @@ async fn list(
 ) -> Result<Json<api::List<api::Run>>, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
-        Some(text) => Some(text.parse::<RunStatus>().map_err(|e| bad_request(format!("status: {e}")))?),
+        Some(text) => Some(
+            text.parse::<RunStatus>()
+                .map_err(|e| bad_request(format!("status: {e}")))?,
+        ),
     };
     let limit = query.top.unwrap_or(50).clamp(1, 250);
     let before = match query.before.as_deref() {
         None => None,
-        Some(cursor) => Some(parse_cursor(cursor).ok_or_else(|| bad_request("before: not a cursor from nextLink".into()))?),
+        Some(cursor) => Some(
+            parse_cursor(cursor)
+                .ok_or_else(|| bad_request("before: not a cursor from nextLink".into()))?,
+        ),
     };
     let runs = state.handle.list_runs(&name, status, limit, before).await?;
     let next_link = (runs.len() == limit as usize).then(|| {
         let last = runs.last().expect("a full page has a last run");
-        let mut link = format!("/api/workflows/{name}/runs?top={limit}&before={}-{}", last.start_time, last.id);
+        let mut link = format!(
+            "/api/workflows/{name}/runs?top={limit}&before={}-{}",
+            last.start_time, last.id
+        );
         if let Some(status) = status {
             link.push_str(&format!("&status={status}"));
         }
         link
     });
-    Ok(Json(api::List { value: runs.into_iter().map(run_to_api).collect(), next_link }))
+    Ok(Json(api::List {
+        value: runs.into_iter().map(run_to_api).collect(),
+        next_link,
+    }))
 }
 
-async fn read(State(state): State<AppState>, Path((name, run)): Path<(String, String)>) -> Result<Json<api::Run>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Path((name, run)): Path<(String, String)>,
+) -> Result<Json<api::Run>, ApiError> {
     Ok(Json(run_to_api(state.handle.get_run(&name, &run).await?)))
 }
 
-async fn cancel(State(state): State<AppState>, Path((name, run)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn cancel(
+    State(state): State<AppState>,
+    Path((name, run)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     state.handle.cancel_run(&name, &run).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -72,14 +90,19 @@ async fn actions(
     Path((name, run)): Path<(String, String)>,
 ) -> Result<Json<api::List<api::ActionResult>>, ApiError> {
     let actions = state.handle.list_actions(&name, &run).await?;
-    Ok(Json(api::List { value: actions.into_iter().map(action_to_api).collect(), next_link: None }))
+    Ok(Json(api::List {
+        value: actions.into_iter().map(action_to_api).collect(),
+        next_link: None,
+    }))
 }
 
 async fn action(
     State(state): State<AppState>,
     Path((name, run, action)): Path<(String, String, String)>,
 ) -> Result<Json<api::ActionResult>, ApiError> {
-    Ok(Json(action_to_api(state.handle.get_action(&name, &run, &action).await?)))
+    Ok(Json(action_to_api(
+        state.handle.get_action(&name, &run, &action).await?,
+    )))
 }
 
 fn bad_request(message: String) -> ApiError {

@@ -22,15 +22,26 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/workflows/{name}/disable", post(disable))
         .route("/workflows/{name}/validate", post(validate))
         .route("/workflows/{name}/versions", get(versions))
-        .route("/workflows/{name}/triggers/{trigger}/listCallbackUrl", post(list_callback_url))
+        .route(
+            "/workflows/{name}/triggers/{trigger}/listCallbackUrl",
+            post(list_callback_url),
+        )
 }
 
-async fn list(State(state): State<AppState>) -> Result<axum::Json<api::List<api::Workflow>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+) -> Result<axum::Json<api::List<api::Workflow>>, ApiError> {
     let workflows = state.handle.list_workflows().await?;
-    Ok(axum::Json(api::List { value: workflows.into_iter().map(to_api).collect(), next_link: None }))
+    Ok(axum::Json(api::List {
+        value: workflows.into_iter().map(to_api).collect(),
+        next_link: None,
+    }))
 }
 
-async fn read(State(state): State<AppState>, Path(name): Path<String>) -> Result<axum::Json<api::Workflow>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<api::Workflow>, ApiError> {
     Ok(axum::Json(to_api(state.handle.get_workflow(&name).await?)))
 }
 
@@ -40,31 +51,54 @@ async fn save(
     Json(document): Json<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
     let saved = state.handle.save_workflow(&name, &document).await?;
-    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if saved.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(to_api(saved.workflow))))
 }
 
-async fn delete(State(state): State<AppState>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     state.handle.delete_workflow(&name).await?;
     Ok(StatusCode::OK)
 }
 
-async fn enable(State(state): State<AppState>, Path(name): Path<String>) -> Result<axum::Json<api::Workflow>, ApiError> {
-    Ok(axum::Json(to_api(state.handle.set_enabled(&name, true).await?)))
+async fn enable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<api::Workflow>, ApiError> {
+    Ok(axum::Json(to_api(
+        state.handle.set_enabled(&name, true).await?,
+    )))
 }
 
-async fn disable(State(state): State<AppState>, Path(name): Path<String>) -> Result<axum::Json<api::Workflow>, ApiError> {
-    Ok(axum::Json(to_api(state.handle.set_enabled(&name, false).await?)))
+async fn disable(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<api::Workflow>, ApiError> {
+    Ok(axum::Json(to_api(
+        state.handle.set_enabled(&name, false).await?,
+    )))
 }
 
 /// Validates a document without saving it; `name` is only part of the path for symmetry
 /// with Logic Apps.
-async fn validate(State(state): State<AppState>, Json(document): Json<Value>) -> Result<StatusCode, ApiError> {
+async fn validate(
+    State(state): State<AppState>,
+    Json(document): Json<Value>,
+) -> Result<StatusCode, ApiError> {
     state.handle.validate_workflow(&document)?;
     Ok(StatusCode::OK)
 }
 
-async fn versions(State(state): State<AppState>, Path(name): Path<String>) -> Result<axum::Json<api::List<api::Version>>, ApiError> {
+async fn versions(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<axum::Json<api::List<api::Version>>, ApiError> {
     let versions = state.handle.list_versions(&name).await?;
     let value = versions
         .into_iter()
@@ -74,7 +108,10 @@ async fn versions(State(state): State<AppState>, Path(name): Path<String>) -> Re
             definition: v.document.get("definition").cloned().unwrap_or(Value::Null),
         })
         .collect();
-    Ok(axum::Json(api::List { value, next_link: None }))
+    Ok(axum::Json(api::List {
+        value,
+        next_link: None,
+    }))
 }
 
 async fn list_callback_url(
@@ -86,8 +123,13 @@ async fn list_callback_url(
     let request: api::ListCallbackUrlRequest = if body.iter().all(u8::is_ascii_whitespace) {
         api::ListCallbackUrlRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "InvalidJson", format!("request body: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidJson",
+                format!("request body: {e}"),
+            )
+        })?
     };
     let key_type = request.key_type.unwrap_or_else(|| "Primary".into());
     let secondary = match key_type.to_ascii_lowercase().as_str() {
@@ -101,7 +143,10 @@ async fn list_callback_url(
             ));
         }
     };
-    let url = state.handle.trigger_callback_url(&name, &trigger, secondary).await?;
+    let url = state
+        .handle
+        .trigger_callback_url(&name, &trigger, secondary)
+        .await?;
     Ok(axum::Json(api::CallbackUrl {
         value: url.value,
         method: url.method,
@@ -120,7 +165,12 @@ async fn list_callback_url(
 fn to_api(view: WorkflowView) -> api::Workflow {
     api::Workflow {
         name: view.record.name,
-        state: if view.record.enabled { "Enabled" } else { "Disabled" }.into(),
+        state: if view.record.enabled {
+            "Enabled"
+        } else {
+            "Disabled"
+        }
+        .into(),
         version: view.record.version_id,
         created_time: format_time(view.record.created_at),
         changed_time: format_time(view.record.changed_at),

@@ -11,7 +11,8 @@
 //!   outbox, leases, step commit); `rows.rs` maps rows to records; `schema.rs` opens
 //!   connections and migrates (`migrations/`).
 //!
-//! Every statement is constant text with bound parameters.
+//! Every statement is constant text with bound parameters. The async methods must run inside
+//! a tokio runtime (reads use `spawn_blocking`).
 
 mod error;
 mod reader;

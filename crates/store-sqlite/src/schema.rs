@@ -65,6 +65,12 @@ pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connect
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version < 0 {
+        return Err(backend(format!(
+            "{}: invalid schema version {version}",
+            path.display()
+        )));
+    }
     if version > SCHEMA_VERSION {
         return Err(backend(format!(
             "{}: schema version {version} is newer than this hookflow knows \

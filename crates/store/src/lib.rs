@@ -44,7 +44,12 @@ pub trait Store: Send + Sync + 'static {
     /// transaction. Keys are set only on create.
     async fn save_workflow(&self, save: SaveWorkflow) -> Result<SaveOutcome>;
     /// Sets enabled/disabled. `None` when no such workflow.
-    async fn set_workflow_enabled(&self, name: &str, enabled: bool, now: i64) -> Result<Option<WorkflowRecord>>;
+    async fn set_workflow_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+        now: i64,
+    ) -> Result<Option<WorkflowRecord>>;
     /// Deletes the workflow and its versions' current pointer (versions and runs stay for
     /// history). Returns false when there was none.
     async fn delete_workflow(&self, name: &str) -> Result<bool>;

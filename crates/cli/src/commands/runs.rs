@@ -26,7 +26,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(status) = &args.status {
         path.push_str(&format!("&status={status}"));
     }
-    let (_, list): (u16, serde_json::Value) = args.remote.call(reqwest::Method::GET, &path, None)?;
+    let (_, list): (u16, serde_json::Value) =
+        args.remote.call(reqwest::Method::GET, &path, None)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(ExitCode::SUCCESS);
@@ -35,7 +36,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows: Vec<Vec<String>> = list
         .value
         .into_iter()
-        .map(|r| vec![r.name, r.status, r.start_time, r.end_time.unwrap_or_default()])
+        .map(|r| {
+            vec![
+                r.name,
+                r.status,
+                r.start_time,
+                r.end_time.unwrap_or_default(),
+            ]
+        })
         .collect();
     table::print(&["RUN", "STATUS", "START", "END"], &rows);
     Ok(ExitCode::SUCCESS)

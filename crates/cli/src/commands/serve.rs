@@ -55,7 +55,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(serve(config))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -89,7 +91,10 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let lock = lock_data_dir(&config.data_dir)?;
     let store = SqliteStore::open(
         &config.data_dir.join("hookflow.db"),
-        SqliteOptions { synchronous_full: config.sync_full, ..Default::default() },
+        SqliteOptions {
+            synchronous_full: config.sync_full,
+            ..Default::default()
+        },
     )
     .context("opening the SQLite store")?;
     let store: Arc<dyn Store> = Arc::new(store);
@@ -114,7 +119,8 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         max_concurrent_steps: 64,
         node_id: uuid_like_node_id(),
     };
-    let (handle, loops) = Runtime::start(options, store, Arc::new(SystemClock), shutdown.clone()).await?;
+    let (handle, loops) =
+        Runtime::start(options, store, Arc::new(SystemClock), shutdown.clone()).await?;
     let app = hookflow_server::router(
         handle,
         ServerOptions {
@@ -124,14 +130,19 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         },
     );
     // Tests and scripts read this line to learn the port when listening on port 0.
-    println!("hookflow listening on http://{bound} (public URL {})", config.public_url());
+    println!(
+        "hookflow listening on http://{bound} (public URL {})",
+        config.public_url()
+    );
     tracing::info!(%bound, data_dir = %config.data_dir.display(), "serving");
     let signal = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         signal.cancel();
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
     shutdown.cancel();
     let _ = loops.await;
     drop(lock);
@@ -140,10 +151,13 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
 
 /// Holds an exclusive lock on `<data_dir>/lock` for the life of the process.
 fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join("lock"))?;
-    file.try_lock().map_err(|_| {
-        anyhow::anyhow!("another hookflow process is using {}", dir.display())
-    })?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))?;
+    file.try_lock()
+        .map_err(|_| anyhow::anyhow!("another hookflow process is using {}", dir.display()))?;
     Ok(file)
 }
 

@@ -16,7 +16,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(diagnostics) => {
-            eprintln!("{}: {} problem(s)", args.file.display(), diagnostics.0.len());
+            eprintln!(
+                "{}: {} problem(s)",
+                args.file.display(),
+                diagnostics.0.len()
+            );
             for diagnostic in &diagnostics.0 {
                 eprintln!("  {diagnostic}");
             }

@@ -9,7 +9,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 /// Characters kept as they are in query names and values (RFC 3986 unreserved).
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// What replaces a secret in recorded inputs.
 pub const REDACTED: &str = "*sanitized*";
@@ -25,12 +29,18 @@ pub(crate) fn start(
         Err(failed) => return failed,
     };
     let action = ctx.definition.action(id);
-    let timeout_ms = action.limit.timeout_ms.unwrap_or(ctx.limits.http_timeout_ms);
+    let timeout_ms = action
+        .limit
+        .timeout_ms
+        .unwrap_or(ctx.limits.http_timeout_ms);
     let idempotency_key = format!("{}/{}", ctx.run_id, action.name);
     match build_request(&inputs, timeout_ms, idempotency_key) {
         Ok(request) => {
             let recorded = recorded_inputs(&request);
-            transition.effects.push(Effect::Http { action: action.name.clone(), request });
+            transition.effects.push(Effect::Http {
+                action: action.name.clone(),
+                request,
+            });
             Finished::Pending { inputs: recorded }
         }
         Err(message) => Finished::failed(Some(redact_inputs(inputs)), "InvalidRequest", message),
@@ -45,13 +55,20 @@ pub(crate) fn complete(
     outcome: HttpOutcome,
     transition: &mut Transition,
 ) {
-    let Some(action) = state.action_mut(id) else { return };
+    let Some(action) = state.action_mut(id) else {
+        return;
+    };
     transition.touch(id);
     action.end_time = Some(ctx.now);
     match outcome {
-        HttpOutcome::Response { status, headers, body } => {
+        HttpOutcome::Response {
+            status,
+            headers,
+            body,
+        } => {
             let code = status_code_name(status);
-            action.outputs = Some(json!({ "statusCode": status, "headers": headers, "body": body }));
+            action.outputs =
+                Some(json!({ "statusCode": status, "headers": headers, "body": body }));
             if (200..300).contains(&status) {
                 action.status = ActionStatus::Succeeded;
             } else {
@@ -71,24 +88,42 @@ pub(crate) fn complete(
     }
 }
 
-fn build_request(inputs: &Value, timeout_ms: u64, idempotency_key: String) -> Result<HttpRequest, String> {
+fn build_request(
+    inputs: &Value,
+    timeout_ms: u64,
+    idempotency_key: String,
+) -> Result<HttpRequest, String> {
     let method = match inputs.get("method") {
         Some(Value::String(m)) if !m.trim().is_empty() => m.trim().to_ascii_uppercase(),
         _ => return Err("inputs.method: a method such as GET or POST is required".into()),
     };
     let mut uri = match inputs.get("uri") {
-        Some(Value::String(u)) if u.starts_with("http://") || u.starts_with("https://") => u.clone(),
-        Some(other) => return Err(format!("inputs.uri: an absolute http(s) URL is required, got {other}")),
+        Some(Value::String(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+            u.clone()
+        }
+        Some(other) => {
+            return Err(format!(
+                "inputs.uri: an absolute http(s) URL is required, got {other}"
+            ));
+        }
         None => return Err("inputs.uri: an absolute http(s) URL is required".into()),
     };
     append_queries(&mut uri, inputs.get("queries"))?;
-    let mut headers = header_pairs(inputs.get("headers")).map_err(|e| format!("inputs.headers: {e}"))?;
+    let mut headers =
+        header_pairs(inputs.get("headers")).map_err(|e| format!("inputs.headers: {e}"))?;
     if let Some(auth) = inputs.get("authentication").filter(|a| !a.is_null()) {
         headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
         headers.push(("Authorization".into(), authorization(auth)?));
     }
     let body = inputs.get("body").filter(|b| !b.is_null()).cloned();
-    Ok(HttpRequest { method, uri, headers, body, timeout_ms: Some(timeout_ms), idempotency_key })
+    Ok(HttpRequest {
+        method,
+        uri,
+        headers,
+        body,
+        timeout_ms: Some(timeout_ms),
+        idempotency_key,
+    })
 }
 
 /// The `Authorization` value of an authentication object computed without outside help.
@@ -98,7 +133,10 @@ fn authorization(auth: &Value) -> Result<String, String> {
     let field = |name: &str| auth.get(name).and_then(Value::as_str).unwrap_or_default();
     if kind.eq_ignore_ascii_case("Basic") {
         let pair = format!("{}:{}", field("username"), field("password"));
-        Ok(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+        Ok(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        ))
     } else if kind.eq_ignore_ascii_case("Raw") {
         Ok(field("value").to_owned())
     } else {
@@ -109,16 +147,25 @@ fn authorization(auth: &Value) -> Result<String, String> {
 }
 
 fn append_queries(uri: &mut String, queries: Option<&Value>) -> Result<(), String> {
-    let Some(queries) = queries.filter(|q| !q.is_null()) else { return Ok(()) };
+    let Some(queries) = queries.filter(|q| !q.is_null()) else {
+        return Ok(());
+    };
     let Value::Object(queries) = queries else {
         return Err("inputs.queries: an object of names and values is required".into());
     };
+    // The query goes before any fragment: a query written after `#` is never sent.
+    let fragment = uri.find('#').map(|at| uri.split_off(at));
     for (name, value) in queries {
-        uri.push(if uri.contains('?') { '&' } else { '?' });
+        if !uri.contains('?') {
+            uri.push('?');
+        } else if !uri.ends_with(['?', '&']) {
+            uri.push('&');
+        }
         uri.extend(utf8_percent_encode(name, QUERY));
         uri.push('=');
         uri.extend(utf8_percent_encode(&text(value), QUERY));
     }
+    uri.extend(fragment);
     Ok(())
 }
 
@@ -127,7 +174,9 @@ pub(crate) fn header_pairs(headers: Option<&Value>) -> Result<Vec<(String, Strin
     match headers {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), text(v))).collect()),
-        Some(other) => Err(format!("an object of header names and values is required, got {other}")),
+        Some(other) => Err(format!(
+            "an object of header names and values is required, got {other}"
+        )),
     }
 }
 
@@ -147,7 +196,11 @@ fn recorded_inputs(request: &HttpRequest) -> Value {
         .headers
         .iter()
         .map(|(name, value)| {
-            let value = if name.eq_ignore_ascii_case("authorization") { REDACTED } else { value };
+            let value = if name.eq_ignore_ascii_case("authorization") {
+                REDACTED
+            } else {
+                value
+            };
             (name.clone(), Value::String(value.to_owned()))
         })
         .collect();

@@ -10,7 +10,12 @@ use hookflow_model::{ActionId, ActionKind};
 use serde_json::{Value, json};
 
 /// Starts action `id`, whose `runAfter` is satisfied.
-pub(crate) fn start(state: &mut RunState, ctx: &StepContext<'_>, id: ActionId, transition: &mut Transition) {
+pub(crate) fn start(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    transition: &mut Transition,
+) {
     state.set_action(id, ActionState::running(ctx.now));
     transition.touch(id);
     let action = ctx.definition.action(id);
@@ -34,13 +39,15 @@ pub(crate) fn start(state: &mut RunState, ctx: &StepContext<'_>, id: ActionId, t
 /// How starting an action ended, applied to its state in one place.
 pub(crate) enum Finished {
     /// Still running: an outcome will arrive as an event. Inputs are recorded now.
-    Pending { inputs: Value },
-    Done(ActionState),
+    Pending {
+        inputs: Value,
+    },
+    Done(Box<ActionState>),
 }
 
 impl Finished {
     pub(crate) fn succeeded(inputs: Option<Value>, outputs: Option<Value>) -> Self {
-        Self::Done(ActionState {
+        Self::Done(Box::new(ActionState {
             status: ActionStatus::Succeeded,
             code: Some("OK".into()),
             start_time: None,
@@ -48,11 +55,11 @@ impl Finished {
             inputs,
             outputs,
             error: None,
-        })
+        }))
     }
 
     pub(crate) fn failed(inputs: Option<Value>, code: &str, message: String) -> Self {
-        Self::Done(ActionState {
+        Self::Done(Box::new(ActionState {
             status: ActionStatus::Failed,
             code: Some(code.into()),
             start_time: None,
@@ -60,16 +67,22 @@ impl Finished {
             inputs,
             outputs: None,
             error: Some(json!({ "code": code, "message": message })),
-        })
+        }))
     }
 
     fn apply(self, state: &mut RunState, ctx: &StepContext<'_>, id: ActionId) {
-        let Some(current) = state.action_mut(id) else { return };
+        let Some(current) = state.action_mut(id) else {
+            return;
+        };
         match self {
             Finished::Pending { inputs } => current.inputs = Some(inputs),
             Finished::Done(done) => {
                 let start_time = current.start_time;
-                *current = ActionState { start_time, end_time: Some(ctx.now), ..done };
+                *current = ActionState {
+                    start_time,
+                    end_time: Some(ctx.now),
+                    ..*done
+                };
             }
         }
     }
@@ -77,7 +90,11 @@ impl Finished {
 
 /// Evaluates the action's `inputs`, or explains why it could not as Logic Apps does
 /// (`InvalidTemplate`).
-pub(crate) fn evaluate_inputs(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Result<Value, Finished> {
+pub(crate) fn evaluate_inputs(
+    state: &RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+) -> Result<Value, Finished> {
     let action = ctx.definition.action(id);
     let Some(inputs) = &action.inputs else {
         return Ok(Value::Null);

@@ -28,23 +28,32 @@ pub(crate) fn start(
     }
     state.responded = true;
     let action = ctx.definition.action(id).name.clone();
-    transition.effects.push(Effect::Respond { action, response });
+    transition
+        .effects
+        .push(Effect::Respond { action, response });
     Finished::succeeded(Some(inputs), None)
 }
 
 fn read_response(inputs: &Value) -> Result<ResponseMessage, String> {
     let status = match inputs.get("statusCode") {
-        None | Some(Value::Null) => 200,
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
-        Some(Value::String(s)) => s.trim().parse().unwrap_or(0),
-        Some(other) => return Err(format!("statusCode must be a number, got {other}")),
+        None | Some(Value::Null) => Some(200),
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        Some(_) => None,
+    };
+    let Some(status) = status else {
+        return Err(format!(
+            "statusCode must be a positive whole number, got {}",
+            inputs["statusCode"]
+        ));
     };
     if !(200..600).contains(&status) || (300..400).contains(&status) {
         return Err(format!(
             "statusCode {status} is not allowed: use a 2xx, 4xx or 5xx status"
         ));
     }
-    let headers = super::http::header_pairs(inputs.get("headers")).map_err(|e| format!("headers: {e}"))?;
+    let headers =
+        super::http::header_pairs(inputs.get("headers")).map_err(|e| format!("headers: {e}"))?;
     Ok(ResponseMessage {
         status: status as u16,
         headers,

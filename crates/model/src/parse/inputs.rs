@@ -160,10 +160,10 @@ pub(crate) fn is_http_method(text: &str) -> bool {
 fn check_method(ctx: &mut Ctx, method: &Value, path: &Path) {
     match method {
         Value::String(_) => {
-            if let Some(text) = literal_str(method) {
-                if !is_http_method(text) {
-                    ctx.error(path, format!("unknown HTTP method '{text}'"));
-                }
+            if let Some(text) = literal_str(method)
+                && !is_http_method(text)
+            {
+                ctx.error(path, format!("unknown HTTP method '{text}'"));
             }
         }
         other => ctx.error(path, format!("expected a string, got {}", json_type(other))),
@@ -287,20 +287,20 @@ pub(crate) fn parse_webhook(
     let Some(object) = ctx.object(inputs, path) else {
         return none();
     };
-    if let Some(subscribe) = ctx.required(object, "subscribe", path) {
-        if let Some(subscribe) = ctx.object(subscribe, &path.key("subscribe")) {
-            check_http_request(ctx, subscribe, &path.key("subscribe"));
-        }
+    if let Some(subscribe) = ctx.required(object, "subscribe", path)
+        && let Some(subscribe) = ctx.object(subscribe, &path.key("subscribe"))
+    {
+        check_http_request(ctx, subscribe, &path.key("subscribe"));
     }
     let mut normalized = object.clone();
     let mut unsubscribe_calls = false;
     if let Some(unsubscribe) = normalized.get_mut("unsubscribe") {
         let unsubscribe_path = path.key("unsubscribe");
         if let Value::Object(unsubscribe) = unsubscribe {
-            if !unsubscribe.contains_key("uri") {
-                if let Some(url) = unsubscribe.remove("url") {
-                    unsubscribe.insert("uri".to_owned(), url);
-                }
+            if !unsubscribe.contains_key("uri")
+                && let Some(url) = unsubscribe.remove("url")
+            {
+                unsubscribe.insert("uri".to_owned(), url);
             }
             if let Some(method) = unsubscribe.get("method") {
                 check_method(ctx, method, &unsubscribe_path.key("method"));

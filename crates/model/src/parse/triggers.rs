@@ -128,16 +128,15 @@ fn parse_trigger(ctx: &mut Ctx, name: &str, raw: &Value, path: &Path) -> Option<
 /// `inputs` of a Request trigger: `method`, `relativePath`, `schema`. The spec says a relative
 /// path needs an explicit method, but real definitions omit it, so that is accepted (POST).
 fn request(ctx: &mut Ctx, object: &Map<String, Value>, path: &Path) -> RequestTrigger {
-    if let Some(kind) = object.get("kind") {
-        if !kind
+    if let Some(kind) = object.get("kind")
+        && !kind
             .as_str()
             .is_some_and(|k| k.eq_ignore_ascii_case("Http"))
-        {
-            ctx.error(
-                &path.key("kind"),
-                format!("unsupported Request trigger kind {kind}: only Http is supported"),
-            );
-        }
+    {
+        ctx.error(
+            &path.key("kind"),
+            format!("unsupported Request trigger kind {kind}: only Http is supported"),
+        );
     }
     let mut trigger = RequestTrigger {
         method: None,

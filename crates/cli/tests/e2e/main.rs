@@ -1,0 +1,11 @@
+//! End-to-end scenarios: the real `hookflow` binary on an ephemeral 127.0.0.1 port with SQLite
+//! in a temporary directory, driven over HTTP, calling a real local HTTP service.
+//!
+//! One test binary (house style point 9); each module is one area.
+
+mod support;
+
+mod cli;
+mod crash;
+mod runs;
+mod workflows;

@@ -1,0 +1,311 @@
+//! Test support: the engine as a child process, a local HTTP service that records what it
+//! receives, and small helpers to call the API and wait for runs.
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    routing::any,
+};
+use serde_json::{Value, json};
+use std::{
+    io::{BufRead, BufReader},
+    path::Path as FsPath,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokio::sync::watch;
+
+/// A running `hookflow serve`, killed when dropped.
+pub struct Engine {
+    child: Child,
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Engine {
+    /// Starts the engine on a fresh data directory inside `dir`.
+    pub fn start(dir: &tempfile::TempDir) -> Engine {
+        Self::start_with(dir.path(), &[])
+    }
+
+    /// Starts the engine on `data_dir` (which may hold state from an earlier engine).
+    pub fn start_with(data_dir: &FsPath, extra_args: &[&str]) -> Engine {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookflow"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("HOOKFLOW_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting hookflow");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the listening line");
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected first line from hookflow: {line:?}"))
+            .to_owned();
+        Engine {
+            child,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// `kill -9`: no shutdown, no flush.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("killing hookflow");
+        self.child.wait().expect("reaping hookflow");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn put_workflow(&self, name: &str, document: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .put(self.url(&format!("/api/workflows/{name}")))
+            .json(document)
+            .send()
+            .await
+            .unwrap();
+        status_json(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        status_json(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        status_json(
+            self.client
+                .post(self.url(path))
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The trigger's signed callback URL.
+    pub async fn callback_url(&self, workflow: &str, trigger: &str) -> String {
+        let (status, body) = self
+            .post(
+                &format!("/api/workflows/{workflow}/triggers/{trigger}/listCallbackUrl"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "listCallbackUrl: {body}");
+        body["value"].as_str().unwrap().to_owned()
+    }
+
+    /// Polls the run until it has ended (or the deadline passes) and returns it.
+    pub async fn wait_for_end(&self, workflow: &str, run_id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, run) = self
+                .get(&format!("/api/workflows/{workflow}/runs/{run_id}"))
+                .await;
+            assert_eq!(status, 200, "{run}");
+            if run["status"] != "Running" {
+                return run;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "run {run_id} still running: {run}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn actions(&self, workflow: &str, run_id: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/api/workflows/{workflow}/runs/{run_id}/actions"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["value"].as_array().unwrap().clone()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn status_json(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    (status, value)
+}
+
+/// One request the service received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+#[derive(Clone)]
+struct ServiceState {
+    received: Arc<Mutex<Vec<Received>>>,
+    arrived: Arc<tokio::sync::Notify>,
+    gate: watch::Receiver<bool>,
+}
+
+/// A local HTTP service for workflows to call. `/echo/...` answers 200 with what it got;
+/// `/status/{code}` answers that status; `/gated/...` waits until [`Service::open_gate`].
+pub struct Service {
+    pub base: String,
+    state: ServiceState,
+    gate: watch::Sender<bool>,
+}
+
+impl Service {
+    pub async fn start() -> Service {
+        let (gate, gate_rx) = watch::channel(false);
+        let state = ServiceState {
+            received: Default::default(),
+            arrived: Default::default(),
+            gate: gate_rx,
+        };
+        let app = Router::new()
+            .route("/echo/{*rest}", any(echo))
+            .route("/status/{code}", any(status))
+            .route("/gated/{*rest}", any(gated))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Service { base, state, gate }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` requests have arrived.
+    pub async fn wait_for_requests(&self, count: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let notified = self.state.arrived.notified();
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "only {} of {count} requests arrived",
+                received.len()
+            );
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    pub fn open_gate(&self) {
+        self.gate.send_replace(true);
+    }
+}
+
+fn record(
+    state: &ServiceState,
+    method: &axum::http::Method,
+    path: String,
+    headers: HeaderMap,
+    body: &Bytes,
+) -> Value {
+    let body: Value = serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+    state.received.lock().unwrap().push(Received {
+        method: method.to_string(),
+        path,
+        headers,
+        body: body.clone(),
+    });
+    state.arrived.notify_waiters();
+    body
+}
+
+async fn echo(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::Json<Value> {
+    let got = record(&state, &method, format!("/echo/{rest}"), headers, &body);
+    axum::Json(json!({ "method": method.to_string(), "path": rest, "got": got }))
+}
+
+async fn status(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    Path(code): Path<u16>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, axum::Json<Value>) {
+    record(&state, &method, format!("/status/{code}"), headers, &body);
+    (
+        StatusCode::from_u16(code).unwrap(),
+        axum::Json(json!({ "status": code })),
+    )
+}
+
+async fn gated(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::Json<Value> {
+    let got = record(&state, &method, format!("/gated/{rest}"), headers, &body);
+    let mut gate = state.gate.clone();
+    let _ = gate.wait_for(|open| *open).await;
+    axum::Json(json!({ "released": rest, "got": got }))
+}
+
+/// A workflow document: Request trigger plus the given actions.
+pub fn request_workflow(actions: Value) -> Value {
+    json!({
+        "definition": {
+            "$schema": "https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#",
+            "contentVersion": "1.0.0.0",
+            "triggers": { "manual": { "type": "Request", "kind": "Http", "inputs": { "schema": {} } } },
+            "actions": actions,
+        }
+    })
+}
+
+/// Fires a trigger URL with a JSON body; returns status, run id header and body.
+pub async fn fire(
+    client: &reqwest::Client,
+    url: &str,
+    body: Value,
+) -> (u16, Option<String>, Value) {
+    let response = client.post(url).json(&body).send().await.unwrap();
+    let run_id = response
+        .headers()
+        .get("x-ms-workflow-run-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = status_json(response).await;
+    (status, run_id, body)
+}
