@@ -132,3 +132,21 @@ pub struct ActionResult {
 
 /// Header carrying the run id on trigger responses.
 pub const RUN_ID_HEADER: &str = "x-ms-workflow-run-id";
+
+/// One entry of a trigger's history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerHistory {
+    /// The entry's id.
+    pub name: String,
+    /// `Fire`, `Subscribe` or `Unsubscribe`.
+    pub kind: String,
+    /// `Succeeded`, `Skipped` or `Failed`.
+    pub status: String,
+    pub start_time: String,
+    pub end_time: String,
+    /// The (first) run a fire started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    pub detail: Value,
+}

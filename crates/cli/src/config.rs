@@ -27,6 +27,14 @@ pub struct Config {
     pub max_response_bytes: usize,
     /// fsync every commit (FULL): acknowledged work survives power loss, not only crashes.
     pub sync_full: bool,
+    /// Milliseconds before the second attempt of a failed unsubscribe call (doubling after).
+    pub unsubscribe_retry_base_ms: u64,
+    /// Seconds a delivery's `Idempotency-Key` / `webhook-id` is remembered.
+    pub dedup_retention_secs: u64,
+    /// Seconds a webhook action waits for its callback when it sets no `limit.timeout`.
+    pub webhook_timeout_secs: u64,
+    /// The longest `limit.timeout` a webhook action may ask for, in seconds.
+    pub max_webhook_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -41,6 +49,10 @@ impl Default for Config {
             http_timeout_secs: 120,
             max_response_bytes: 100 * 1024 * 1024,
             sync_full: true,
+            unsubscribe_retry_base_ms: 1_000,
+            dedup_retention_secs: 24 * 3600,
+            webhook_timeout_secs: 90 * 24 * 3600,
+            max_webhook_timeout_secs: 90 * 24 * 3600,
         }
     }
 }

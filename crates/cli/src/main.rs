@@ -23,6 +23,8 @@ enum Command {
     Serve(commands::serve::Args),
     /// Check a workflow file offline; exits non-zero listing every problem.
     Validate(commands::validate::Args),
+    /// Evaluate an expression offline, optionally against a JSON context.
+    Eval(commands::eval::Args),
     /// Create or update a workflow on a running engine from a file.
     Apply(commands::apply::Args),
     /// List the workflows of a running engine.
@@ -41,6 +43,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Eval(args) => commands::eval::run(args),
         Command::Apply(args) => commands::apply::run(args),
         Command::Workflows(args) => commands::workflows::run(args),
         Command::Runs(args) => commands::runs::run(args),

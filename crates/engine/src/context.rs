@@ -26,10 +26,16 @@ pub struct StepContext<'a> {
 pub struct Limits {
     /// Timeout of one outbound HTTP call when the action sets no `limit.timeout`.
     pub http_timeout_ms: u64,
+    /// How long a webhook action waits for its callback when it sets no `limit.timeout`.
+    pub webhook_timeout_ms: u64,
+    /// The longest `limit.timeout` a webhook action may set; longer ones are cut to it.
+    pub max_webhook_timeout_ms: u64,
 }
 
 /// Services the runtime provides to a step.
 pub trait Environment {
     /// 128 fresh random bits (for `guid()`, `rand()`).
     fn random_u128(&self) -> u128;
+    /// The signed callback URL of a webhook action of this run (`listCallbackUrl()`).
+    fn action_callback_url(&self, run_id: &str, action: &str) -> String;
 }

@@ -1,5 +1,5 @@
-//! Effects: what the engine asks the runtime to do after a step is committed. `Http` effects
-//! are persisted in the outbox (intent before effect) and carried out at least once; their
+//! Effects: what the engine asks the runtime to do after a step is committed. `Http` and
+//! `Subscribe` effects are persisted in the outbox (intent before effect) and carried out at least once; their
 //! outcome comes back as [`crate::Event::HttpCompleted`].
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,13 @@ pub enum Effect {
     Http {
         action: String,
         request: HttpRequest,
+    },
+    /// Call a webhook action's subscribe, retrying per `retry`; the outcome comes back as
+    /// [`crate::Event::SubscribeCompleted`].
+    Subscribe {
+        action: String,
+        request: HttpRequest,
+        retry: crate::RetryPolicy,
     },
     /// Answer the request that started the run (a Response action). Not persisted: the
     /// caller's connection lives only in the process that accepted it; the response is also in

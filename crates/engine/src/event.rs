@@ -17,6 +17,21 @@ pub enum Event {
     },
     /// The user asked to cancel the run.
     Cancel,
+    /// The subscribe call of a webhook action came back (or could not be made).
+    SubscribeCompleted {
+        action: String,
+        outcome: HttpOutcome,
+    },
+    /// The service called a waiting webhook action back. Its wait was resolved by this
+    /// callback before the event was written, so it is the only one.
+    CallbackReceived {
+        action: String,
+        headers: Map<String, Value>,
+        body: Value,
+    },
+    /// A webhook action's `limit.timeout` passed while it waited (its wait was resolved by
+    /// the timeout before the event was written).
+    WaitTimedOut { action: String },
 }
 
 /// What came back from an outbound HTTP call.

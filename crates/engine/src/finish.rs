@@ -63,7 +63,11 @@ fn ended_in_failure(
 /// The definition's `outputs`: `{name: {type, value}}`. A value that fails to evaluate is
 /// recorded with its error rather than failing a run that has already ended.
 fn evaluate_outputs(state: &RunState, ctx: &StepContext<'_>) -> Value {
-    let scope = RunScope { ctx, state };
+    let scope = RunScope {
+        ctx,
+        state,
+        current: None,
+    };
     let mut outputs = Map::new();
     for output in &ctx.definition.outputs {
         let entry = match output.value.eval(&scope) {

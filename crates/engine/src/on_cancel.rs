@@ -11,10 +11,14 @@ pub(crate) fn handle(state: &mut RunState, ctx: &StepContext<'_>, transition: &m
         if let Some(action) = state.action_mut(id)
             && !action.status.is_terminal()
         {
+            let was_waiting = action.status == ActionStatus::Waiting;
             action.status = ActionStatus::Cancelled;
             action.code = Some("Cancelled".into());
             action.end_time = Some(ctx.now);
             transition.touch(id);
+            if was_waiting {
+                crate::actions::webhook::stop_waiting(state, ctx, id, transition);
+            }
         }
     }
     state.status = RunStatus::Cancelled;

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 pub(crate) struct RunScope<'a> {
     pub ctx: &'a StepContext<'a>,
     pub state: &'a RunState,
+    /// The action being evaluated, for `listCallbackUrl()` and `action()`.
+    pub current: Option<hookflow_model::ActionId>,
 }
 
 impl Scope for RunScope<'_> {
@@ -29,21 +31,7 @@ impl Scope for RunScope<'_> {
     }
 
     fn parameter(&self, name: &str) -> Result<Value, Error> {
-        let params = self.ctx.parameters;
-        params
-            .get(name)
-            .or_else(|| {
-                params
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                    .map(|(_, v)| v)
-            })
-            .cloned()
-            .ok_or_else(|| Error {
-                kind: ErrorKind::InvalidArgument,
-                message: format!("the workflow parameter '{name}' is not found"),
-                span: None,
-            })
+        lookup_parameter(self.ctx.parameters, name)
     }
 
     fn workflow(&self) -> Result<Value, Error> {
@@ -59,6 +47,43 @@ impl Scope for RunScope<'_> {
         }))
     }
 
+    fn list_callback_url(&self) -> Result<Value, Error> {
+        let id = self.current.filter(|&id| {
+            matches!(
+                self.ctx.definition.action(id).kind,
+                hookflow_model::ActionKind::HttpWebhook(_)
+            )
+        });
+        let id = id.ok_or_else(|| Error {
+            kind: ErrorKind::NotAvailable,
+            message: "listCallbackUrl() is only available in the inputs of an HttpWebhook action or trigger".into(),
+            span: None,
+        })?;
+        let name = &self.ctx.definition.action(id).name;
+        Ok(Value::String(
+            self.ctx.env.action_callback_url(self.ctx.run_id, name),
+        ))
+    }
+
+    /// `action()`: the current action, its outputs being what its subscribe call answered
+    /// (what a webhook action's `unsubscribe` reads, `action().outputs.body.id`).
+    fn current_action(&self) -> Result<Value, Error> {
+        let id = self.current.ok_or_else(|| Error {
+            kind: ErrorKind::NotAvailable,
+            message: "action() is not available here".into(),
+            span: None,
+        })?;
+        let name = &self.ctx.definition.action(id).name;
+        let subscribe_response = self
+            .state
+            .action(id)
+            .and_then(|a| a.inputs.as_ref())
+            .and_then(|i| i.get("subscribeResponse"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        Ok(json!({ "name": name, "outputs": subscribe_response }))
+    }
+
     fn now(&self) -> Result<jiff::Timestamp, Error> {
         jiff::Timestamp::from_millisecond(self.ctx.now).map_err(|e| Error {
             kind: ErrorKind::InvalidArgument,
@@ -70,6 +95,28 @@ impl Scope for RunScope<'_> {
     fn random_u128(&self) -> Result<u128, Error> {
         Ok(self.ctx.env.random_u128())
     }
+}
+
+/// A parameter by name, matched regardless of case (errata E3): `parameters('name')` in every
+/// scope, the run's and the trigger's.
+pub fn lookup_parameter(
+    parameters: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<Value, Error> {
+    parameters
+        .get(name)
+        .or_else(|| {
+            parameters
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        })
+        .cloned()
+        .ok_or_else(|| Error {
+            kind: ErrorKind::InvalidArgument,
+            message: format!("the workflow parameter '{name}' is not found"),
+            span: None,
+        })
 }
 
 /// The object `actions('name')` returns, as Logic Apps shapes it.

@@ -12,6 +12,27 @@ pub struct Transition {
     /// The run's status, outputs or error changed (write the run row).
     pub run_changed: bool,
     pub effects: Vec<Effect>,
+    /// Waits for a webhook callback opened or closed (written with the step, so the callback
+    /// URL works before the subscribe call goes out).
+    pub waits: Vec<WaitChange>,
+    /// Unsubscribe calls to make (best effort, retried by the runtime; never awaited).
+    pub unsubscribes: Vec<Unsubscribe>,
+}
+
+/// A change to the waits of a run's webhook actions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitChange {
+    /// The action waits for its callback until `timeout_at` (Unix ms).
+    Open { action: String, timeout_at: i64 },
+    /// The action stopped waiting (cancelled, or subscribe failed): later callbacks are refused.
+    Close { action: String },
+}
+
+/// An unsubscribe call owed to the service of a webhook action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsubscribe {
+    pub action: String,
+    pub request: crate::HttpRequest,
 }
 
 impl Transition {
@@ -34,6 +55,30 @@ pub fn step(state: &mut RunState, event: Event, ctx: &StepContext<'_>) -> Transi
             crate::on_http_completed::handle(state, ctx, &action, outcome, &mut transition)
         }
         Event::Cancel => crate::on_cancel::handle(state, ctx, &mut transition),
+        Event::SubscribeCompleted { action, outcome } => {
+            crate::actions::webhook::on_subscribe_completed(
+                state,
+                ctx,
+                &action,
+                outcome,
+                &mut transition,
+            )
+        }
+        Event::CallbackReceived {
+            action,
+            headers,
+            body,
+        } => crate::actions::webhook::on_callback(
+            state,
+            ctx,
+            &action,
+            headers,
+            body,
+            &mut transition,
+        ),
+        Event::WaitTimedOut { action } => {
+            crate::actions::webhook::on_timed_out(state, ctx, &action, &mut transition)
+        }
     }
     transition
 }

@@ -62,6 +62,8 @@ fn run_ladder(rungs: usize) -> (RunStatus, usize) {
         env: &NoRandom,
         limits: &Limits {
             http_timeout_ms: 120_000,
+            webhook_timeout_ms: 3_600_000,
+            max_webhook_timeout_ms: 86_400_000,
         },
     };
     let mut state = RunState::new(&definition, json!({ "name": "manual", "outputs": {} }));
@@ -80,6 +82,10 @@ struct NoRandom;
 impl Environment for NoRandom {
     fn random_u128(&self) -> u128 {
         0
+    }
+
+    fn action_callback_url(&self, run_id: &str, action: &str) -> String {
+        format!("http://engine.test/{run_id}/{action}")
     }
 }
 

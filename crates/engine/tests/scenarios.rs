@@ -1,6 +1,7 @@
 //! Data-driven tests of the run state machine: every `tests/scenarios/*.json` is a definition, a
 //! trigger and a list of timed events; [`transcript`] applies the events with [`step`] and renders
-//! what each one did (effects, changed actions, run status), which must match the `.snap` beside
+//! what each one did (effects, webhook waits opened or closed, unsubscribe calls, changed actions,
+//! run status), which must match the `.snap` beside
 //! the scenario. Run with `UPDATE_SNAPSHOTS=1` to rewrite the snapshots instead of comparing;
 //! review the diff, never edit them by hand.
 //!
@@ -13,7 +14,7 @@
 
 use hookflow_engine::{
     ActionState, Effect, Environment, Event, Limits, Plan, RunFields, RunState, RunStatus,
-    StepContext, Transition, step,
+    StepContext, Transition, Unsubscribe, WaitChange, step,
 };
 use hookflow_model::{ActionId, Definition, effective_parameters, parse_definition};
 use serde_json::{Map, Value};
@@ -55,7 +56,7 @@ fn restoring_from_reported_rows_changes_nothing() {
     for file in scenario_files() {
         let scenario = Scenario::load(&file);
         let name = file.display();
-        let (live_final, live_effects) = run_all(&scenario);
+        let (live_final, live_outward) = run_all(&scenario);
         for cut in 0..=scenario.events.len() {
             let env = CountingEnv::default();
             let mut state = scenario.fresh_state();
@@ -72,7 +73,7 @@ fn restoring_from_reported_rows_changes_nothing() {
             let mut effects = Vec::new();
             for (at, event) in &scenario.events[cut..] {
                 let transition = step(&mut restored, event.clone(), &scenario.ctx(*at, &env));
-                effects.extend(transition.effects);
+                effects.push(Outward::of(transition));
             }
             assert_eq!(
                 restored, live_final,
@@ -80,8 +81,8 @@ fn restoring_from_reported_rows_changes_nothing() {
             );
             assert_eq!(
                 effects,
-                live_effects[cut..].concat(),
-                "{name}: restored after event {cut} and continued, the effects differ"
+                live_outward[cut..],
+                "{name}: restored after event {cut} and continued, the effects, waits or unsubscribes differ"
             );
         }
     }
@@ -153,6 +154,8 @@ impl Scenario {
 
 const LIMITS: Limits = Limits {
     http_timeout_ms: 120_000,
+    webhook_timeout_ms: 3_600_000,
+    max_webhook_timeout_ms: 86_400_000,
 };
 
 /// Random bits that count up from 1, so `guid()` is different each call yet reproducible.
@@ -166,18 +169,46 @@ impl Environment for CountingEnv {
         self.next.set(self.next.get() + 1);
         self.next.get()
     }
+
+    fn action_callback_url(&self, run_id: &str, action: &str) -> String {
+        format!("http://engine.test/workflows/wf/runs/{run_id}/actions/{action}/run?sig=test")
+    }
 }
 
-/// Applies every event to a fresh run: the final state and each step's effects.
-fn run_all(scenario: &Scenario) -> (RunState, Vec<Vec<Effect>>) {
+/// What one step asks of the outside world: effects, wait changes and unsubscribe calls.
+#[derive(Debug, PartialEq)]
+struct Outward {
+    effects: Vec<Effect>,
+    waits: Vec<WaitChange>,
+    unsubscribes: Vec<Unsubscribe>,
+}
+
+impl Outward {
+    fn of(transition: Transition) -> Self {
+        Self {
+            effects: transition.effects,
+            waits: transition.waits,
+            unsubscribes: transition.unsubscribes,
+        }
+    }
+}
+
+/// Applies every event to a fresh run: the final state and what each step asked for.
+fn run_all(scenario: &Scenario) -> (RunState, Vec<Outward>) {
     let env = CountingEnv::default();
     let mut state = scenario.fresh_state();
-    let effects = scenario
+    let outward = scenario
         .events
         .iter()
-        .map(|(at, event)| step(&mut state, event.clone(), &scenario.ctx(*at, &env)).effects)
+        .map(|(at, event)| {
+            Outward::of(step(
+                &mut state,
+                event.clone(),
+                &scenario.ctx(*at, &env),
+            ))
+        })
         .collect();
-    (state, effects)
+    (state, outward)
 }
 
 /// The readable record of a scenario: per event, its effects, the actions it changed and the
@@ -205,6 +236,8 @@ fn render_transition(
     transition: &Transition,
 ) {
     if transition.effects.is_empty()
+        && transition.waits.is_empty()
+        && transition.unsubscribes.is_empty()
         && transition.changed_actions.is_empty()
         && !transition.run_changed
     {
@@ -212,6 +245,22 @@ fn render_transition(
     }
     for effect in &transition.effects {
         let _ = writeln!(out, "  effect {}", compact(effect));
+    }
+    for wait in &transition.waits {
+        let _ = match wait {
+            WaitChange::Open { action, timeout_at } => {
+                writeln!(out, "  wait open {action} timeout_at={timeout_at}")
+            }
+            WaitChange::Close { action } => writeln!(out, "  wait close {action}"),
+        };
+    }
+    for unsubscribe in &transition.unsubscribes {
+        let _ = writeln!(
+            out,
+            "  unsubscribe {} {}",
+            unsubscribe.action,
+            compact(&unsubscribe.request)
+        );
     }
     for &id in &transition.changed_actions {
         let name = &scenario.definition.action(id).name;

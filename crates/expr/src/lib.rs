@@ -14,18 +14,26 @@
 //! Pipeline: [`lexer`] turns text into tokens, [`parser`] builds the [`ast`] (resolving function
 //! names against the table in [`functions`] so unknown names and wrong arities fail at parse
 //! time), and [`eval`] walks the tree. [`template`] is the JSON-facing layer on top.
+//!
+//! Binary and typed content travels as content envelopes (`{"$content-type", "$content"}`,
+//! [`content`]); [`xml`] holds the XML conversions and the XPath evaluator. [`StaticScope`] is a
+//! scope over fixed JSON data, for `hookflow eval` and tests.
 
 mod ast;
+mod content;
 mod decimal;
 mod error;
 mod eval;
 mod functions;
 mod lexer;
 mod limits;
+mod multipart;
 mod parser;
 mod scope;
+mod static_scope;
 mod template;
 mod value;
+mod xml;
 
 pub use error::{Error, ErrorKind, Result, Span};
 pub use functions::{FunctionInfo, function_info, function_names};
@@ -34,6 +42,7 @@ pub use limits::{
 };
 pub use scope::Scope;
 pub use serde_json::Value;
+pub use static_scope::StaticScope;
 pub use template::{
     CompiledValue, Expr, Segment, Template, compile_value, parse_expr, parse_template,
 };

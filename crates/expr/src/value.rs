@@ -2,6 +2,7 @@
 //! case-insensitive property lookup. Shared by the evaluator and every function family.
 
 use crate::Error;
+use crate::content::as_envelope;
 use crate::decimal::Decimal;
 use serde_json::{Map, Number, Value};
 use std::cmp::Ordering;
@@ -12,7 +13,8 @@ pub(crate) const DECIMAL_KEY: &str = "$hookflowDecimal";
 
 /// The text of a value as `@{...}` interpolation, `string()`, `concat()` and `join()` write it:
 /// strings as they are, null as `""`, booleans as `True`/`False` (errata E4), numbers as JSON
-/// numbers (floats without a needless `.0`, like .NET), objects and arrays as compact JSON.
+/// numbers (floats without a needless `.0`, like .NET), content envelopes as their decoded text,
+/// other objects and arrays as compact JSON.
 pub fn to_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -20,10 +22,16 @@ pub fn to_text(value: &Value) -> String {
         Value::Bool(true) => "True".to_string(),
         Value::Bool(false) => "False".to_string(),
         Value::Number(n) => number_text(n),
-        Value::Object(_) => match as_decimal(value) {
-            Some(d) => d.to_string(),
-            None => value.to_string(),
-        },
+        Value::Object(_) => {
+            if let Some(d) = as_decimal(value) {
+                return d.to_string();
+            }
+            // Binary content shows as its text; a broken envelope shows as the JSON it is.
+            match as_envelope(value).map(|e| e.text()) {
+                Some(Ok(text)) => text,
+                _ => value.to_string(),
+            }
+        }
         Value::Array(_) => value.to_string(),
     }
 }
@@ -192,6 +200,7 @@ pub(crate) fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) if as_decimal(value).is_some() => "a decimal",
+        Value::Object(_) if as_envelope(value).is_some() => "binary content",
         Value::Object(_) => "an object",
     }
 }

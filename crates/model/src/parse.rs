@@ -10,7 +10,7 @@ mod actions;
 mod conditions;
 mod ctx;
 mod document;
-mod duration;
+pub(crate) mod duration;
 mod inputs;
 mod triggers;
 

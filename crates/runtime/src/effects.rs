@@ -3,7 +3,7 @@
 //! transaction, so an outcome is recorded exactly once even if the call was made twice.
 
 use crate::{Handle, outbound, scheduler::wait_for_work};
-use hookflow_engine::{Effect, Event, HttpOutcome};
+use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
 use hookflow_store::{Claim, EffectRecord, NewEvent};
 use std::sync::Arc;
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -85,6 +85,40 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
                 );
             }
             Event::HttpCompleted { action, outcome }
+        }
+        Effect::Subscribe {
+            action,
+            request,
+            retry,
+        } => {
+            let outcome = outbound::send(
+                &handle.inner.http,
+                &request,
+                handle.inner.options.max_response_bytes,
+            )
+            .await;
+            let retryable = match &outcome {
+                HttpOutcome::Response { status, .. } => is_retryable_status(*status),
+                HttpOutcome::Error { .. } => true,
+            };
+            // A retry waits as the effect's row, due later: no task sleeps meanwhile.
+            let delay = retryable
+                .then(|| retry.delay_ms(record.attempts + 1, uuid::Uuid::new_v4().as_u128() as u64))
+                .flatten();
+            if let Some(delay) = delay {
+                match handle
+                    .inner
+                    .store
+                    .retry_effect(record.id, handle.now() + delay as i64)
+                    .await
+                {
+                    Ok(()) => return,
+                    Err(error) => {
+                        tracing::error!(effect_id = record.id, %error, "scheduling a subscribe retry failed")
+                    }
+                }
+            }
+            Event::SubscribeCompleted { action, outcome }
         }
         // Never persisted: answered in memory after the step's commit.
         Effect::Respond { .. } => return,

@@ -20,6 +20,14 @@ pub enum Error {
     /// The operation conflicts with the current state (e.g. cancelling a finished run).
     #[error("{0}")]
     Conflict(String),
+    /// A webhook trigger's subscribe call failed: the change that needed it was not made.
+    #[error("subscribing trigger '{trigger}' failed: {message}")]
+    SubscribeFailed {
+        trigger: String,
+        status: Option<u16>,
+        body: serde_json::Value,
+        message: String,
+    },
     #[error(transparent)]
     Store(#[from] hookflow_store::Error),
     /// A fault of the engine itself (a stored document that no longer parses, ...).

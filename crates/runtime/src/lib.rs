@@ -7,6 +7,7 @@
 //! events) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
 //! about a waiting run lives in memory: a restart finds all work in the store.
 
+mod callbacks;
 mod clock;
 mod compiled;
 mod effects;
@@ -16,13 +17,17 @@ mod responders;
 mod runs;
 mod scheduler;
 mod signing;
+mod subscriptions;
+mod trigger_scope;
 mod triggers;
 mod workflows;
 
+pub use callbacks::CallbackAnswer;
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Result};
 pub use responders::SyncReply;
 pub use signing::CallbackUrl;
+pub use subscriptions::subscription_view;
 pub use triggers::{Fired, InboundRequest};
 pub use workflows::{SaveResult, WorkflowView};
 
@@ -48,6 +53,14 @@ pub struct Options {
     pub max_concurrent_steps: usize,
     /// Identifies this node in leases.
     pub node_id: String,
+    /// How long a webhook action waits when it sets no `limit.timeout`.
+    pub webhook_timeout: Duration,
+    /// The longest wait a webhook action may ask for.
+    pub max_webhook_timeout: Duration,
+    /// Wait before the second unsubscribe attempt; it doubles with each further attempt.
+    pub unsubscribe_retry_base: Duration,
+    /// How long a delivery's `Idempotency-Key` / `webhook-id` is remembered.
+    pub dedup_retention: Duration,
 }
 
 /// Shared state behind every [`Handle`].
@@ -64,6 +77,11 @@ struct Inner {
     run_work: Notify,
     /// Wakes the effect executor: new outbox effects exist.
     effect_work: Notify,
+    /// Wakes the unsubscribe worker: a subscription became due.
+    subscription_work: Notify,
+    /// Serialises changes to workflows (they may call subscribe, which must not interleave
+    /// with another change of the same workflow's subscriptions).
+    management: tokio::sync::Mutex<()>,
 }
 
 /// The way to talk to a running runtime. Cheap to clone.
@@ -90,6 +108,8 @@ impl Runtime {
             responders: Default::default(),
             run_work: Notify::new(),
             effect_work: Notify::new(),
+            subscription_work: Notify::new(),
+            management: tokio::sync::Mutex::new(()),
             options,
             store,
             clock,
@@ -97,9 +117,15 @@ impl Runtime {
         });
         let handle = Handle { inner };
         let scheduler = tokio::spawn(scheduler::run(handle.clone(), shutdown.clone()));
-        let effects = tokio::spawn(effects::run(handle.clone(), shutdown));
+        let effects = tokio::spawn(effects::run(handle.clone(), shutdown.clone()));
+        // Intents a crash left half-done are settled before anything else changes workflows.
+        handle.reconcile_subscriptions().await?;
+        let unsubscriber = tokio::spawn(subscriptions::run_unsubscribe_worker(
+            handle.clone(),
+            shutdown,
+        ));
         let joined = tokio::spawn(async move {
-            let _ = tokio::join!(scheduler, effects);
+            let _ = tokio::join!(scheduler, effects, unsubscriber);
         });
         Ok((handle, joined))
     }

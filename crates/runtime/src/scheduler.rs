@@ -8,8 +8,12 @@
 use crate::{Handle, SyncReply, compiled::Compiled};
 use hookflow_engine::{
     ActionState, Effect, Environment, Event, Limits, RunFields, RunState, StepContext, Transition,
+    Unsubscribe, WaitChange,
 };
-use hookflow_store::{ActionRecord, Claim, ClaimedRun, NewEffect, RunUpdate, StepCommit};
+use hookflow_store::{
+    ActionRecord, Claim, ClaimedRun, NewEffect, RunUpdate, StepCommit, SubscriptionRecord,
+    SubscriptionState, WaitWrite,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +27,9 @@ pub(crate) struct CachedRun {
     state: RunState,
     compiled: Arc<Compiled>,
     workflow: String,
+    /// The workflow's primary key when the run was loaded: it signs the callback URLs of the
+    /// run's webhook actions (a key regenerated later invalidates them, as it should).
+    primary_key: String,
 }
 
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
@@ -31,9 +38,14 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
     loop {
         while tasks.try_join_next().is_some() {}
         let available = permits.available_permits().max(1) as u32;
+        let now = handle.now();
+        // Waits whose timeout passed become `WaitTimedOut` events, claimed below like any other.
+        if let Err(error) = handle.inner.store.resolve_timeouts(now, 1_000).await {
+            tracing::error!(%error, "resolving wait timeouts failed");
+        }
         let claim = Claim {
             owner: handle.inner.options.node_id.clone(),
-            now: handle.now(),
+            now,
             lease_ms: handle.inner.options.lease.as_millis() as i64,
             limit: available,
         };
@@ -96,8 +108,16 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             return;
         }
     };
+    let options = &handle.inner.options;
     let limits = Limits {
-        http_timeout_ms: handle.inner.options.http_timeout.as_millis() as u64,
+        http_timeout_ms: options.http_timeout.as_millis() as u64,
+        webhook_timeout_ms: options.webhook_timeout.as_millis() as u64,
+        max_webhook_timeout_ms: options.max_webhook_timeout.as_millis() as u64,
+    };
+    let env = RunEnv {
+        handle,
+        workflow: &cached.workflow,
+        key: &cached.primary_key,
     };
     let now = handle.now();
     let mut transition = Transition::default();
@@ -116,7 +136,7 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             workflow_name: &cached.workflow,
             run_id: &run_id,
             now,
-            env: &RandomEnv,
+            env: &env,
             limits: &limits,
         };
         let step = hookflow_engine::step(&mut cached.state, event, &ctx);
@@ -181,11 +201,17 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
         error: run.error,
     };
     let state = RunState::restore(&compiled.definition, fields, actions);
+    let primary_key = store
+        .get_workflow(&run.workflow)
+        .await?
+        .map(|w| w.primary_key)
+        .unwrap_or_default();
     Ok(CachedRun {
         seq: run.seq,
         state,
         compiled,
         workflow: run.workflow,
+        primary_key,
     })
 }
 
@@ -197,6 +223,8 @@ fn merge(into: &mut Transition, step: Transition) {
     }
     into.run_changed |= step.run_changed;
     into.effects.extend(step.effects);
+    into.waits.extend(step.waits);
+    into.unsubscribes.extend(step.unsubscribes);
 }
 
 fn build_commit(
@@ -234,11 +262,29 @@ fn build_commit(
     let new_effects = transition
         .effects
         .iter()
-        .filter(|e| matches!(e, Effect::Http { .. }))
+        .filter(|e| !matches!(e, Effect::Respond { .. }))
         .map(|e| NewEffect {
             effect: serde_json::to_value(e).expect("effects serialize"),
             due_at: now,
         })
+        .collect();
+    let waits = transition
+        .waits
+        .iter()
+        .map(|wait| match wait {
+            WaitChange::Open { action, timeout_at } => WaitWrite::Open {
+                action: action.clone(),
+                timeout_at: *timeout_at,
+            },
+            WaitChange::Close { action } => WaitWrite::Close {
+                action: action.clone(),
+            },
+        })
+        .collect();
+    let subscriptions = transition
+        .unsubscribes
+        .iter()
+        .map(|owed| action_unsubscribe(&claimed.run_id, &cached.workflow, owed, now))
         .collect();
     StepCommit {
         run_id: claimed.run_id.clone(),
@@ -249,6 +295,35 @@ fn build_commit(
         run,
         new_events: Vec::new(),
         new_effects,
+        waits,
+        subscriptions,
+    }
+}
+
+/// The ledger entry of an unsubscribe a webhook action owes: due now, retried by the same
+/// worker as triggers' unsubscribes.
+fn action_unsubscribe(
+    run_id: &str,
+    workflow: &str,
+    owed: &Unsubscribe,
+    now: i64,
+) -> SubscriptionRecord {
+    SubscriptionRecord {
+        id: format!("{run_id}/{}", owed.action),
+        workflow: workflow.to_owned(),
+        trigger: owed.action.clone(),
+        version_id: String::new(),
+        state: SubscriptionState::Unsubscribing,
+        target: owed.request.uri.clone(),
+        fingerprint: String::new(),
+        callback_url: String::new(),
+        subscribe_response: None,
+        unsubscribe: Some(serde_json::json!({ "request": owed.request, "run": run_id })),
+        attempts: 0,
+        next_attempt_at: Some(now),
+        last_error: None,
+        created_at: now,
+        updated_at: now,
     }
 }
 
@@ -261,11 +336,14 @@ fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: T
                 .inner
                 .responders
                 .reply(run_id, SyncReply::Response(response)),
-            Effect::Http { .. } => wake_effects = true,
+            Effect::Http { .. } | Effect::Subscribe { .. } => wake_effects = true,
         }
     }
     if wake_effects {
         handle.inner.effect_work.notify_one();
+    }
+    if !transition.unsubscribes.is_empty() {
+        handle.inner.subscription_work.notify_one();
     }
     if cached.state.status.is_terminal() {
         handle.inner.responders.reply(
@@ -278,11 +356,21 @@ fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: T
     }
 }
 
-/// Randomness for `guid()` and `rand()`: the OS generator, via uuid v4.
-struct RandomEnv;
+/// What a step gets from the runtime: OS randomness (for `guid()`, `rand()`) and signed
+/// callback URLs for webhook actions.
+struct RunEnv<'a> {
+    handle: &'a Handle,
+    workflow: &'a str,
+    key: &'a str,
+}
 
-impl Environment for RandomEnv {
+impl Environment for RunEnv<'_> {
     fn random_u128(&self) -> u128 {
         uuid::Uuid::new_v4().as_u128()
+    }
+
+    fn action_callback_url(&self, run_id: &str, action: &str) -> String {
+        self.handle
+            .action_callback_url(self.workflow, run_id, action, self.key)
     }
 }

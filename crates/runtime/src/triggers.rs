@@ -1,14 +1,15 @@
-//! Firing a Request trigger: check the signed URL, turn the HTTP request into trigger
-//! outputs, and record the run durably before anyone is told it was accepted.
+//! Firing a trigger (Request, or an HttpWebhook trigger's callback): check the signed URL,
+//! turn the HTTP request into trigger outputs, apply `conditions` and `splitOn`, recognise
+//! repeated deliveries, and record the runs (with the trigger history entry) durably before
+//! anyone is told they were accepted.
 
-use crate::{Error, Handle, Result, SyncReply, compiled::Compiled, signing};
+use crate::{Error, Handle, Result, SyncReply, signing, trigger_scope::TriggerScope};
 use base64::Engine as _;
 use hookflow_engine::{Event, RunStatus, format_time};
-use hookflow_expr::Scope;
 use hookflow_model::{Trigger, TriggerKind};
-use hookflow_store::{NewRun, RunRecord};
+use hookflow_store::{DedupKey, Fire, FireOutcome, NewRun, RunRecord, TriggerHistoryRecord};
 use serde_json::{Map, Value, json};
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 /// An inbound request to a trigger's callback URL, as the HTTP layer hands it over.
 #[derive(Debug, Clone)]
@@ -25,8 +26,11 @@ pub struct InboundRequest {
 /// What became of a fire.
 #[derive(Debug)]
 pub enum Fired {
-    /// A run was recorded; the caller gets `202`.
-    Accepted { run_id: String },
+    /// Runs were recorded (one, or one per `splitOn` item); the caller gets `202`.
+    Accepted { run_ids: Vec<String> },
+    /// A repeat of a delivery already accepted (same `Idempotency-Key` / `webhook-id`):
+    /// nothing new was started; the caller gets the first answer again.
+    Duplicate { run_ids: Vec<String> },
     /// The trigger's conditions were false: no run.
     Skipped,
     /// The run answered synchronously (or ended without answering).
@@ -36,8 +40,9 @@ pub enum Fired {
 }
 
 impl Handle {
-    /// Fires trigger `trigger` of workflow `workflow`. Returns once the run is durable (and,
-    /// for workflows with a Response action, once it answered or `wait` ran out).
+    /// Fires trigger `trigger` of workflow `workflow` (a Request or HttpWebhook trigger).
+    /// Returns once its runs are durable (and, for a workflow with a Response action, once it
+    /// answered or `wait` ran out).
     pub async fn fire_trigger(
         &self,
         workflow: &str,
@@ -74,73 +79,113 @@ impl Handle {
             .ok_or_else(|| {
                 Error::NotFound(format!("trigger '{trigger}' of workflow '{workflow}'"))
             })?;
-        let TriggerKind::Request(spec) = &definition_trigger.kind else {
-            return Err(Error::NotFound(format!(
-                "trigger '{trigger}' is not a Request trigger"
-            )));
+        let (expected_method, relative_path) = match &definition_trigger.kind {
+            TriggerKind::Request(spec) => (
+                spec.method.as_deref().unwrap_or("POST"),
+                spec.relative_path.as_deref(),
+            ),
+            // A service calls a webhook trigger back with POST (logicapps-spec §1.4).
+            TriggerKind::HttpWebhook(_) => ("POST", None),
+            _ => {
+                return Err(Error::NotFound(format!(
+                    "trigger '{trigger}' has no callback URL"
+                )));
+            }
         };
-        let expected_method = spec.method.as_deref().unwrap_or("POST");
         if !request.method.eq_ignore_ascii_case(expected_method) {
             return Err(Error::MethodNotAllowed(format!(
                 "trigger '{}' accepts {expected_method}, not {}",
                 definition_trigger.name, request.method
             )));
         }
-        let path_parameters = match_relative_path(
-            spec.relative_path.as_deref(),
-            request.relative_path.as_deref(),
-        )
-        .ok_or_else(|| Error::NotFound("no trigger path matches the request".into()))?;
+        let path_parameters = match_relative_path(relative_path, request.relative_path.as_deref())
+            .ok_or_else(|| Error::NotFound("no trigger path matches the request".into()))?;
         let outputs = trigger_outputs(definition_trigger, &request, path_parameters)?;
         let now = self.now();
-        let run_id = uuid::Uuid::now_v7().simple().to_string();
-        let trigger_object = json!({
-            "name": definition_trigger.name,
-            "inputs": {},
-            "outputs": outputs,
-            "startTime": format_time(now),
-            "endTime": format_time(now),
-            "trackingId": run_id,
-            "clientTrackingId": run_id,
-            "code": "OK",
-            "status": "Succeeded",
-        });
-        if !conditions_hold(definition_trigger, &compiled, &record.name, &trigger_object)? {
-            return Ok(Fired::Skipped);
-        }
-        // Register before the run exists, so an answer can never arrive before its listener.
-        let reply = compiled
-            .definition
-            .has_response_action()
-            .then(|| self.inner.responders.register(&run_id));
-        let created = self
-            .inner
-            .store
-            .create_run(NewRun {
-                run: RunRecord {
-                    id: run_id.clone(),
-                    workflow: record.name.clone(),
-                    version_id: record.version_id.clone(),
-                    trigger_name: definition_trigger.name.clone(),
-                    status: RunStatus::Running,
-                    start_time: now,
-                    end_time: None,
-                    trigger: trigger_object,
-                    outputs: None,
-                    error: None,
-                    seq: 0,
+        let fire_id = uuid::Uuid::now_v7().simple().to_string();
+        let trigger_object = trigger_object(&definition_trigger.name, outputs, now, &fire_id);
+        let scope = TriggerScope {
+            workflow: &record.name,
+            endpoint: &self.options().public_url,
+            parameters: Some(&compiled.parameters),
+            trigger: Some(&trigger_object),
+            ..Default::default()
+        };
+        let dedup_key = delivery_key(&request.headers);
+        let mut history = TriggerHistoryRecord {
+            id: fire_id.clone(),
+            workflow: record.name.clone(),
+            trigger: definition_trigger.name.clone(),
+            kind: "Fire".into(),
+            status: "Succeeded".into(),
+            start_time: now,
+            end_time: now,
+            run_id: None,
+            detail: json!({}),
+        };
+        if !conditions_hold(definition_trigger, &scope)? {
+            history.status = "Skipped".into();
+            history.detail = json!({ "reason": "the trigger conditions evaluated to false" });
+            let fire = Fire {
+                runs: Vec::new(),
+                history,
+                dedup: self.dedup(&record.name, dedup_key, &[], now),
+            };
+            return Ok(match self.inner.store.record_fire(fire).await? {
+                FireOutcome::Recorded => Fired::Skipped,
+                FireOutcome::Duplicate { answer } => Fired::Duplicate {
+                    run_ids: run_ids_of(&answer),
                 },
-                first_event: serde_json::to_value(Event::Start).expect("events serialize"),
+            });
+        }
+        let triggers = split(definition_trigger, &scope, &trigger_object)?;
+        let runs: Vec<NewRun> = triggers
+            .into_iter()
+            .map(|trigger| {
+                new_run(
+                    &record.name,
+                    &record.version_id,
+                    &definition_trigger.name,
+                    trigger,
+                    now,
+                )
             })
-            .await;
-        if let Err(error) = created {
-            self.inner.responders.forget(&run_id);
-            return Err(error.into());
+            .collect();
+        let run_ids: Vec<String> = runs.iter().map(|r| r.run.id.clone()).collect();
+        history.run_id = run_ids.first().cloned();
+        history.detail = json!({ "runIds": run_ids });
+        // A split fire answers 202 at once, as Logic Apps does (logicapps-spec §4.5).
+        let answers_synchronously =
+            compiled.definition.has_response_action() && definition_trigger.split_on.is_none();
+        // Register before the run exists, so an answer can never arrive before its listener.
+        let reply = answers_synchronously.then(|| self.inner.responders.register(&run_ids[0]));
+        let fire = Fire {
+            runs,
+            history,
+            dedup: self.dedup(&record.name, dedup_key, &run_ids, now),
+        };
+        let recorded = self.inner.store.record_fire(fire).await;
+        let outcome = match recorded {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                self.inner.responders.forget(&run_ids[0]);
+                return Err(error.into());
+            }
+        };
+        if let FireOutcome::Duplicate { answer } = outcome {
+            self.inner.responders.forget(&run_ids[0]);
+            return Ok(Fired::Duplicate {
+                run_ids: run_ids_of(&answer),
+            });
         }
         self.inner.run_work.notify_one();
         let Some(reply) = reply else {
-            return Ok(Fired::Accepted { run_id });
+            return Ok(Fired::Accepted { run_ids });
         };
+        let run_id = run_ids
+            .into_iter()
+            .next()
+            .expect("a fire that runs has a run");
         match tokio::time::timeout(wait, reply).await {
             Ok(Ok(reply)) => Ok(Fired::Replied { run_id, reply }),
             Ok(Err(_)) | Err(_) => {
@@ -149,9 +194,133 @@ impl Handle {
             }
         }
     }
+
+    /// The record that makes a repeat of this delivery recognisable, if it carries a key.
+    fn dedup(
+        &self,
+        workflow: &str,
+        key: Option<String>,
+        run_ids: &[String],
+        now: i64,
+    ) -> Option<DedupKey> {
+        key.map(|key| DedupKey {
+            workflow: workflow.to_owned(),
+            key,
+            answer: json!({ "runIds": run_ids }),
+            expires_at: now + self.inner.options.dedup_retention.as_millis() as i64,
+        })
+    }
 }
 
-fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// The delivery's own id, when the sender gives one: `Idempotency-Key`, or Standard Webhooks'
+/// `webhook-id`.
+pub(crate) fn delivery_key(headers: &[(String, String)]) -> Option<String> {
+    ["idempotency-key", "webhook-id"].iter().find_map(|wanted| {
+        headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(name, value)| format!("{}:{value}", name.to_ascii_lowercase()))
+    })
+}
+
+fn run_ids_of(answer: &Value) -> Vec<String> {
+    answer["runIds"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn trigger_object(name: &str, outputs: Value, now: i64, tracking_id: &str) -> Value {
+    json!({
+        "name": name,
+        "inputs": {},
+        "outputs": outputs,
+        "startTime": format_time(now),
+        "endTime": format_time(now),
+        "trackingId": tracking_id,
+        "clientTrackingId": tracking_id,
+        "code": "OK",
+        "status": "Succeeded",
+    })
+}
+
+fn new_run(
+    workflow: &str,
+    version_id: &str,
+    trigger_name: &str,
+    trigger: Value,
+    now: i64,
+) -> NewRun {
+    NewRun {
+        run: RunRecord {
+            id: uuid::Uuid::now_v7().simple().to_string(),
+            workflow: workflow.to_owned(),
+            version_id: version_id.to_owned(),
+            trigger_name: trigger_name.to_owned(),
+            status: RunStatus::Running,
+            start_time: now,
+            end_time: None,
+            trigger,
+            outputs: None,
+            error: None,
+            seq: 0,
+        },
+        first_event: serde_json::to_value(Event::Start).expect("events serialize"),
+    }
+}
+
+/// `splitOn`: one trigger object per item of the array it yields, each with that item as
+/// its body (logicapps-spec §4.5). Without `splitOn`, the fire itself.
+fn split(trigger: &Trigger, scope: &TriggerScope<'_>, fire: &Value) -> Result<Vec<Value>> {
+    let Some(split_on) = &trigger.split_on else {
+        return Ok(vec![fire.clone()]);
+    };
+    let items = split_on
+        .eval(scope)
+        .map_err(|e| Error::BadRequest(format!("triggers.{}.splitOn: {e}", trigger.name)))?;
+    let Value::Array(items) = items else {
+        return Err(Error::BadRequest(format!(
+            "triggers.{}.splitOn: expected an array in the request, got {}",
+            trigger.name,
+            json_type(&items)
+        )));
+    };
+    if items.len() > MAX_SPLIT_ITEMS {
+        return Err(Error::BadRequest(format!(
+            "triggers.{}.splitOn: {} items exceed the limit of {MAX_SPLIT_ITEMS}",
+            trigger.name,
+            items.len()
+        )));
+    }
+    Ok(items
+        .into_iter()
+        .map(|item| {
+            let mut object = fire.clone();
+            object["outputs"]["body"] = item;
+            object
+        })
+        .collect())
+}
+
+/// The documented limit of `splitOn` items.
+const MAX_SPLIT_ITEMS: usize = 100_000;
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+pub(crate) fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query
         .iter()
         .find(|(k, _)| k == name)
@@ -256,55 +425,15 @@ pub(crate) fn body_value(content_type: Option<&str>, body: &[u8]) -> Result<Valu
     }
 }
 
-/// Trigger `conditions`: all must be true for a run to start (logicapps-spec §4.4).
-fn conditions_hold(
-    trigger: &Trigger,
-    compiled: &Arc<Compiled>,
-    workflow: &str,
-    trigger_object: &Value,
-) -> Result<bool> {
-    let scope = ConditionScope {
-        compiled,
-        workflow,
-        trigger: trigger_object,
-    };
+/// Trigger `conditions`: all must be true for a fire to start a run (logicapps-spec §4.4).
+fn conditions_hold(trigger: &Trigger, scope: &TriggerScope<'_>) -> Result<bool> {
     for condition in &trigger.conditions {
-        let value = condition.eval(&scope).map_err(|e| {
-            Error::BadRequest(format!("trigger condition could not be evaluated: {e}"))
-        })?;
+        let value = condition
+            .eval(scope)
+            .map_err(|e| Error::BadRequest(format!("triggers.{}.conditions: {e}", trigger.name)))?;
         if value != Value::Bool(true) {
             return Ok(false);
         }
     }
     Ok(true)
-}
-
-/// What a trigger condition may read: the current fire, parameters and the workflow.
-struct ConditionScope<'a> {
-    compiled: &'a Compiled,
-    workflow: &'a str,
-    trigger: &'a Value,
-}
-
-impl Scope for ConditionScope<'_> {
-    fn trigger(&self) -> Result<Value, hookflow_expr::Error> {
-        Ok(self.trigger.clone())
-    }
-    fn parameter(&self, name: &str) -> Result<Value, hookflow_expr::Error> {
-        let params = &self.compiled.parameters;
-        params
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| hookflow_expr::Error {
-                kind: hookflow_expr::ErrorKind::InvalidArgument,
-                message: format!("the workflow parameter '{name}' is not found"),
-                span: None,
-            })
-    }
-    fn workflow(&self) -> Result<Value, hookflow_expr::Error> {
-        Ok(
-            json!({ "name": self.workflow, "id": format!("/workflows/{}", self.workflow), "type": "Microsoft.Logic/workflows" }),
-        )
-    }
 }

@@ -5,9 +5,10 @@ use crate::{
     CallbackUrl, Error, Handle, Result,
     compiled::Compiled,
     signing::{self, API_VERSION, SAS_VERSION},
+    subscriptions::{Keys, subscription_view, trigger_base_path},
 };
 use hookflow_model::TriggerKind;
-use hookflow_store::{SaveWorkflow, VersionRecord, WorkflowRecord};
+use hookflow_store::{SaveWorkflow, TriggerHistoryRecord, VersionRecord, WorkflowRecord};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -28,19 +29,33 @@ pub struct SaveResult {
 
 impl Handle {
     /// Validates `document` (a PUT body) and stores it as the workflow's new current version.
-    /// An invalid document changes nothing.
+    /// An invalid document changes nothing; neither does a webhook trigger whose subscribe
+    /// call fails.
     pub async fn save_workflow(&self, name: &str, document: &Value) -> Result<SaveResult> {
         check_name(name)?;
         let compiled = Arc::new(Compiled::from_document(document)?);
         let enabled_in_document = hookflow_model::parse_workflow_document(document)
             .map_err(Error::Invalid)?
             .enabled;
+        let _guard = self.inner.management.lock().await;
         let existing = self.inner.store.get_workflow(name).await?;
         let enabled = enabled_in_document
             .or(existing.as_ref().map(|w| w.enabled))
             .unwrap_or(true);
+        let (primary_key, secondary_key) = match &existing {
+            Some(w) => (w.primary_key.clone(), w.secondary_key.clone()),
+            None => (signing::new_key(), signing::new_key()),
+        };
         let stored = stored_document(document);
         let version_id = uuid::Uuid::now_v7().simple().to_string();
+        if enabled {
+            let keys = Keys {
+                primary: &primary_key,
+                secondary: &secondary_key,
+            };
+            let wanted = self.wanted_subscriptions(name, &compiled, &keys)?;
+            self.subscribe_missing(name, &version_id, &wanted).await?;
+        }
         let outcome = self
             .inner
             .store
@@ -50,11 +65,12 @@ impl Handle {
                 document: stored.clone(),
                 enabled,
                 now: self.now(),
-                primary_key: signing::new_key(),
-                secondary_key: signing::new_key(),
+                primary_key,
+                secondary_key,
             })
             .await?;
         self.inner.definitions.insert(&version_id, compiled.clone());
+        self.settle_subscriptions(name).await?;
         Ok(SaveResult {
             created: outcome.created,
             workflow: view(outcome.workflow, &stored, &compiled),
@@ -79,22 +95,72 @@ impl Handle {
         Ok(views)
     }
 
+    /// Enables or disables the workflow. Enabling subscribes its webhook triggers first (a
+    /// failure leaves it disabled); disabling unsubscribes them.
     pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<WorkflowView> {
+        let _guard = self.inner.management.lock().await;
+        let record = self.workflow_record(name).await?;
+        if enabled && !record.enabled {
+            let compiled = self.compiled(&record.version_id).await?;
+            let keys = Keys {
+                primary: &record.primary_key,
+                secondary: &record.secondary_key,
+            };
+            let wanted = self.wanted_subscriptions(name, &compiled, &keys)?;
+            self.subscribe_missing(name, &record.version_id, &wanted)
+                .await?;
+        }
         let record = self
             .inner
             .store
             .set_workflow_enabled(name, enabled, self.now())
             .await?
             .ok_or_else(|| not_found(name))?;
+        self.settle_subscriptions(name).await?;
         self.view_of(record).await
     }
 
+    /// Deletes the workflow (its runs stay in history) and unsubscribes its webhook triggers.
     pub async fn delete_workflow(&self, name: &str) -> Result<()> {
-        if self.inner.store.delete_workflow(name).await? {
-            Ok(())
-        } else {
-            Err(not_found(name))
+        let _guard = self.inner.management.lock().await;
+        if !self.inner.store.delete_workflow(name).await? {
+            return Err(not_found(name));
         }
+        self.settle_subscriptions(name).await
+    }
+
+    /// Replaces one access key: every URL signed with the old one stops working. Webhook
+    /// triggers whose callback URL was signed with it subscribe again with the new URL first
+    /// (a failure leaves the old key in place).
+    pub async fn regenerate_access_key(&self, name: &str, secondary: bool) -> Result<WorkflowView> {
+        let _guard = self.inner.management.lock().await;
+        let record = self.workflow_record(name).await?;
+        let key = signing::new_key();
+        if record.enabled {
+            let compiled = self.compiled(&record.version_id).await?;
+            let keys = if secondary {
+                Keys {
+                    primary: &record.primary_key,
+                    secondary: &key,
+                }
+            } else {
+                Keys {
+                    primary: &key,
+                    secondary: &record.secondary_key,
+                }
+            };
+            let wanted = self.wanted_subscriptions(name, &compiled, &keys)?;
+            self.subscribe_missing(name, &record.version_id, &wanted)
+                .await?;
+        }
+        let record = self
+            .inner
+            .store
+            .set_workflow_key(name, secondary, &key, self.now())
+            .await?
+            .ok_or_else(|| not_found(name))?;
+        self.settle_subscriptions(name).await?;
+        self.view_of(record).await
     }
 
     pub async fn list_versions(&self, name: &str) -> Result<Vec<VersionRecord>> {
@@ -102,7 +168,8 @@ impl Handle {
         Ok(self.inner.store.list_versions(name).await?)
     }
 
-    /// The signed URL that fires `trigger` (a Request trigger) of the workflow's current version.
+    /// The signed URL that fires `trigger` (a Request or HttpWebhook trigger) of the
+    /// workflow's current version.
     pub async fn trigger_callback_url(
         &self,
         name: &str,
@@ -115,11 +182,17 @@ impl Handle {
             .definition
             .trigger(trigger)
             .ok_or_else(|| Error::NotFound(format!("trigger '{trigger}' of workflow '{name}'")))?;
-        let TriggerKind::Request(request) = &found.kind else {
-            return Err(Error::BadRequest(format!(
-                "trigger '{}' is not a Request trigger: it has no callback URL to list",
-                found.name
-            )));
+        let (method, relative_path) = match &found.kind {
+            TriggerKind::Request(request) => {
+                (request.method.clone(), request.relative_path.clone())
+            }
+            TriggerKind::HttpWebhook(_) => (None, None),
+            _ => {
+                return Err(Error::BadRequest(format!(
+                    "trigger '{}' is not a Request or HttpWebhook trigger: it has no callback URL",
+                    found.name
+                )));
+            }
         };
         let key = if secondary {
             &record.secondary_key
@@ -128,34 +201,68 @@ impl Handle {
         };
         let sp = signing::trigger_permission(&found.name);
         let sig = signing::sign(key, &record.name, &sp, SAS_VERSION);
-        let base_path = format!(
-            "{}/workflows/{}/triggers/{}/paths/invoke",
-            self.inner.options.public_url,
-            signing::encode(&record.name),
-            signing::encode(&found.name)
-        );
-        let path = match &request.relative_path {
-            Some(relative) => format!("{base_path}/{relative}"),
-            None => base_path.clone(),
-        };
-        let value = format!(
-            "{path}?api-version={API_VERSION}&sp={}&sv={SAS_VERSION}&sig={sig}",
-            signing::encode(&sp)
-        );
-        let relative_path_parameters = request
-            .relative_path
+        let relative_path_parameters = relative_path
             .as_deref()
             .map(crate::triggers::path_parameter_names)
             .unwrap_or_default();
         Ok(CallbackUrl {
-            value,
-            method: request.method.clone().unwrap_or_else(|| "POST".into()),
-            base_path,
+            value: self.signed_trigger_url(
+                &record.name,
+                &found.name,
+                key,
+                relative_path.as_deref(),
+            ),
+            method: method.unwrap_or_else(|| "POST".into()),
+            base_path: trigger_base_path(&self.inner.options.public_url, &record.name, &found.name),
             sp,
             sig,
-            relative_path: request.relative_path.clone(),
+            relative_path,
             relative_path_parameters,
         })
+    }
+
+    /// A trigger URL signed with `key`, with an optional relative path.
+    pub(crate) fn signed_trigger_url(
+        &self,
+        workflow: &str,
+        trigger: &str,
+        key: &str,
+        relative_path: Option<&str>,
+    ) -> String {
+        let sp = signing::trigger_permission(trigger);
+        let sig = signing::sign(key, workflow, &sp, SAS_VERSION);
+        let base_path = trigger_base_path(&self.inner.options.public_url, workflow, trigger);
+        let path = match relative_path {
+            Some(relative) => format!("{base_path}/{relative}"),
+            None => base_path,
+        };
+        format!(
+            "{path}?api-version={API_VERSION}&sp={}&sv={SAS_VERSION}&sig={sig}",
+            signing::encode(&sp)
+        )
+    }
+
+    /// The subscription ledger, of one workflow or of all.
+    pub async fn list_subscriptions(&self, workflow: Option<&str>) -> Result<Vec<Value>> {
+        if let Some(name) = workflow {
+            self.workflow_record(name).await?;
+        }
+        let subscriptions = self.inner.store.list_subscriptions(workflow).await?;
+        Ok(subscriptions.iter().map(subscription_view).collect())
+    }
+
+    /// A trigger's history, newest first.
+    pub async fn trigger_histories(
+        &self,
+        workflow: &str,
+        trigger: &str,
+        limit: u32,
+    ) -> Result<Vec<TriggerHistoryRecord>> {
+        Ok(self
+            .inner
+            .store
+            .list_trigger_histories(workflow, trigger, limit)
+            .await?)
     }
 
     pub(crate) async fn workflow_record(&self, name: &str) -> Result<WorkflowRecord> {

@@ -13,7 +13,7 @@ use axum::{
     routing::any,
 };
 use hookflow_api::RUN_ID_HEADER;
-use hookflow_runtime::{Fired, InboundRequest, SyncReply};
+use hookflow_runtime::{CallbackAnswer, Fired, InboundRequest, SyncReply};
 use serde_json::{Value, json};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -26,6 +26,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/workflows/{name}/triggers/{trigger}/paths/invoke/{*relative}",
             any(invoke_relative),
         )
+        .route("/workflows/{name}/runs/{run}/actions/{action}/run", any(action_callback))
 }
 
 async fn invoke_root(
@@ -71,38 +72,16 @@ async fn invoke(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| {
-        let status = rejection.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "PayloadTooLarge"
-        } else {
-            "BadRequest"
-        };
-        ApiError::new(status, code, rejection.body_text())
-    })?;
-    let query = query.map(|q| url_pairs(&q)).unwrap_or_default();
-    let headers = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                canonical(k),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let request = InboundRequest {
-        method: method.to_string(),
-        relative_path,
-        query,
-        headers,
-        body: body.to_vec(),
-    };
+    let request = inbound(method, query, headers, body, relative_path)?;
     let fired = state
         .handle
         .fire_trigger(&name, &trigger, request, state.options.inbound_timeout)
         .await?;
     Ok(match fired {
-        Fired::Accepted { run_id } => with_run_id(StatusCode::ACCEPTED.into_response(), &run_id),
+        Fired::Accepted { run_ids } | Fired::Duplicate { run_ids } => match run_ids.first() {
+            Some(run_id) => with_run_id(StatusCode::ACCEPTED.into_response(), run_id),
+            None => StatusCode::ACCEPTED.into_response(),
+        },
         Fired::Skipped => StatusCode::ACCEPTED.into_response(),
         Fired::TimedOut { run_id } => with_run_id(
             ApiError::new(
@@ -115,6 +94,43 @@ async fn invoke(
         ),
         Fired::Replied { run_id, reply } => with_run_id(reply_response(reply), &run_id),
     })
+}
+
+/// A service calling a waiting webhook action back: `200` once the resume is durable, `409`
+/// when the action no longer waits.
+#[allow(clippy::too_many_arguments)]
+async fn action_callback(
+    State(state): State<AppState>,
+    Path((name, run, action)): Path<(String, String, String)>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let request = inbound(method, query, headers, body, None)?;
+    match state.handle.action_callback(&name, &run, &action, request).await? {
+        CallbackAnswer::Accepted => Ok(StatusCode::OK.into_response()),
+        CallbackAnswer::Conflict(message) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "ActionNotWaiting", message))
+        }
+    }
+}
+
+/// The request as the runtime takes it: decoded query pairs, canonical header names.
+fn inbound(
+    method: Method,
+    query: Option<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    relative_path: Option<String>,
+) -> Result<InboundRequest, ApiError> {
+    let body = body.map_err(crate::extract::body_rejection)?;
+    let query = query.map(|q| url_pairs(&q)).unwrap_or_default();
+    let headers = headers
+        .iter()
+        .map(|(k, v)| (canonical(k), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    Ok(InboundRequest { method: method.to_string(), relative_path, query, headers, body: body.to_vec() })
 }
 
 fn reply_response(reply: SyncReply) -> Response {

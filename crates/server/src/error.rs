@@ -71,6 +71,23 @@ impl From<Error> for ApiError {
                 Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
             }
             Error::Conflict(_) => Self::new(StatusCode::CONFLICT, "Conflict", message),
+            // The service behind a webhook trigger refused: a gateway error, with what it said.
+            Error::SubscribeFailed {
+                trigger,
+                status,
+                body,
+                ..
+            } => {
+                let mut api = Self::new(StatusCode::BAD_GATEWAY, "WebhookSubscribeFailed", message);
+                api.body.error.details = vec![Problem {
+                    path: format!("definition.triggers.{trigger}.inputs.subscribe"),
+                    message: match status {
+                        Some(status) => format!("the service answered {status}: {body}"),
+                        None => "the service could not be reached".to_owned(),
+                    },
+                }];
+                api
+            }
             Error::Store(_) | Error::Internal(_) => {
                 tracing::error!(%message, "request failed");
                 Self::new(

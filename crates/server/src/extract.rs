@@ -1,10 +1,13 @@
-//! Request plumbing shared by handlers: a JSON extractor whose rejections use our error
-//! shape, and the bearer-token guard of the management API.
+//! Request plumbing shared by handlers: JSON and query extractors whose rejections use our
+//! error shape, and the bearer-token guard of the management API.
 
 use crate::{ApiError, AppState};
 use axum::{
-    extract::{FromRequest, Request, State, rejection::JsonRejection},
-    http::{StatusCode, header},
+    extract::{
+        FromRequest, FromRequestParts, Request, State,
+        rejection::{BytesRejection, JsonRejection},
+    },
+    http::{StatusCode, header, request::Parts},
     middleware::Next,
     response::Response,
 };
@@ -29,6 +32,36 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         "PayloadTooLarge"
     } else {
         "InvalidJson"
+    };
+    ApiError::new(status, code, rejection.body_text())
+}
+
+/// `axum::extract::Query`, with a query string that does not parse reported as
+/// `{"error": {"code": "BadRequest", ...}}`.
+pub(crate) struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "BadRequest",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// A body that could not be read (over the limit, or cut off), in our error shape.
+pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
+    let status = rejection.status();
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "PayloadTooLarge"
+    } else {
+        "BadRequest"
     };
     ApiError::new(status, code, rejection.body_text())
 }

@@ -13,6 +13,7 @@ mod extract;
 mod health;
 mod openapi;
 mod runs;
+mod triggers;
 mod workflows;
 
 pub use error::ApiError;
@@ -48,6 +49,7 @@ pub fn router(handle: Handle, options: ServerOptions) -> Router {
     let api = Router::new()
         .merge(workflows::routes())
         .merge(runs::routes())
+        .merge(triggers::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             extract::require_token,

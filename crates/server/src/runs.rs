@@ -1,10 +1,10 @@
 //! `/api/workflows/{name}/runs`: run history (newest first, filtered, paged), each run's
 //! actions with their inputs and outputs, and cancellation.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, extract::Query};
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::StatusCode,
     routing::{get, post},
 };

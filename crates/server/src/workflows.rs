@@ -26,6 +26,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/workflows/{name}/triggers/{trigger}/listCallbackUrl",
             post(list_callback_url),
         )
+        .route(
+            "/workflows/{name}/regenerateAccessKey",
+            post(regenerate_access_key),
+        )
 }
 
 async fn list(
@@ -117,8 +121,9 @@ async fn versions(
 async fn list_callback_url(
     State(state): State<AppState>,
     Path((name, trigger)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<axum::Json<api::CallbackUrl>, ApiError> {
+    let body = body.map_err(crate::extract::body_rejection)?;
     // The body is optional (Logic Apps clients often send none).
     let request: api::ListCallbackUrlRequest = if body.iter().all(u8::is_ascii_whitespace) {
         api::ListCallbackUrlRequest::default()
@@ -177,4 +182,31 @@ fn to_api(view: WorkflowView) -> api::Workflow {
         definition: view.definition,
         parameters: view.parameters,
     }
+}
+
+/// `POST .../regenerateAccessKey {"keyType": "Primary"|"Secondary"}`.
+async fn regenerate_access_key(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Json(request): Json<api::ListCallbackUrlRequest>,
+) -> Result<axum::Json<api::Workflow>, ApiError> {
+    let secondary = match request
+        .key_type
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("primary") => false,
+        Some("secondary") => true,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "keyType: Primary or Secondary is required",
+            ));
+        }
+    };
+    Ok(axum::Json(to_api(
+        state.handle.regenerate_access_key(&name, secondary).await?,
+    )))
 }

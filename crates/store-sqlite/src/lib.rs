@@ -19,6 +19,8 @@ mod reader;
 mod rows;
 mod runs;
 mod schema;
+mod triggers;
+mod waits;
 mod work;
 mod workflows;
 mod writer;
@@ -28,8 +30,10 @@ pub use writer::WriteStats;
 
 use async_trait::async_trait;
 use hookflow_store::{
-    self as store, ActionRecord, Claim, ClaimedRun, EffectRecord, NewEvent, NewRun, RunQuery,
-    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, VersionRecord, WorkflowRecord,
+    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun,
+    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
+    SaveWorkflow, StepCommit, Store, SubscriptionRecord, TriggerHistoryRecord, VersionRecord,
+    WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -250,5 +254,76 @@ impl Store for SqliteStore {
 
     async fn release_all_leases(&self) -> store::Result<()> {
         self.writer.write(work::release_all_leases).await
+    }
+
+    async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {
+        self.writer
+            .write(move |conn| triggers::record_fire(conn, &fire))
+            .await
+    }
+
+    async fn put_subscription(&self, subscription: SubscriptionRecord) -> store::Result<()> {
+        self.writer
+            .write(move |conn| triggers::put_subscription(conn, &subscription))
+            .await
+    }
+
+    async fn list_subscriptions(
+        &self,
+        workflow: Option<&str>,
+    ) -> store::Result<Vec<SubscriptionRecord>> {
+        let workflow = workflow.map(str::to_owned);
+        self.readers
+            .read(move |conn| triggers::list_subscriptions(conn, workflow.as_deref()))
+            .await
+    }
+
+    async fn add_trigger_history(&self, entry: TriggerHistoryRecord) -> store::Result<()> {
+        self.writer
+            .write(move |conn| triggers::add_history(conn, &entry))
+            .await
+    }
+
+    async fn list_trigger_histories(
+        &self,
+        workflow: &str,
+        trigger: &str,
+        limit: u32,
+    ) -> store::Result<Vec<TriggerHistoryRecord>> {
+        let (workflow, trigger) = (workflow.to_owned(), trigger.to_owned());
+        self.readers
+            .read(move |conn| triggers::list_histories(conn, &workflow, &trigger, limit))
+            .await
+    }
+
+    async fn set_workflow_key(
+        &self,
+        name: &str,
+        secondary: bool,
+        key: &str,
+        now: i64,
+    ) -> store::Result<Option<WorkflowRecord>> {
+        let (name, key) = (name.to_owned(), key.to_owned());
+        self.writer
+            .write(move |conn| workflows::set_key(conn, &name, secondary, &key, now))
+            .await
+    }
+
+    async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
+        self.writer
+            .write(move |conn| waits::accept_callback(conn, &delivery))
+            .await
+    }
+
+    async fn resolve_timeouts(&self, now: i64, limit: u32) -> store::Result<u32> {
+        self.writer
+            .write(move |conn| waits::resolve_timeouts(conn, now, limit))
+            .await
+    }
+
+    async fn retry_effect(&self, effect_id: i64, due_at: i64) -> store::Result<()> {
+        self.writer
+            .write(move |conn| work::retry_effect(conn, effect_id, due_at))
+            .await
     }
 }

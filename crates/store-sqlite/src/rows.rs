@@ -135,6 +135,6 @@ pub(crate) fn json(text: String) -> Result<Value, DbError> {
     Ok(serde_json::from_str(&text)?)
 }
 
-fn optional_json(text: Option<String>) -> Result<Option<Value>, DbError> {
+pub(crate) fn optional_json(text: Option<String>) -> Result<Option<Value>, DbError> {
     text.map(json).transpose()
 }

@@ -12,7 +12,11 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The migrations, in order; `user_version` counts how many were applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_triggers.sql"),
+    include_str!("../migrations/0003_waits.sql"),
+];
 
 /// The schema version this code writes: databases above it are refused.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -181,6 +181,21 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
             effect.due_at
         ])?;
     }
+    for wait in &step.waits {
+        crate::waits::write(conn, &step.run_id, wait)?;
+    }
+    for subscription in &step.subscriptions {
+        crate::triggers::put_subscription(conn, subscription)?;
+    }
+    Ok(())
+}
+
+/// Puts a leased effect back, due again at `due_at`.
+pub(crate) fn retry_effect(conn: &Connection, effect_id: i64, due_at: i64) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE outbox SET due_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1",
+    )?
+    .execute(params![effect_id, due_at])?;
     Ok(())
 }
 
@@ -266,7 +281,10 @@ pub(crate) fn next_due(conn: &Connection) -> Result<Option<i64>, DbError> {
            SELECT (SELECT due_at FROM outbox WHERE lease_until IS NULL ORDER BY due_at LIMIT 1) \
            UNION ALL \
            SELECT (SELECT min(max(due_at, lease_until + 1)) FROM outbox \
-                   WHERE lease_until IS NOT NULL))",
+                   WHERE lease_until IS NOT NULL) \
+           UNION ALL \
+           SELECT (SELECT timeout_at FROM waits WHERE state = 'Waiting' \
+                   ORDER BY timeout_at LIMIT 1))",
     )?;
     Ok(select.query_row([], |row| row.get(0))?)
 }

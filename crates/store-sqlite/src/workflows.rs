@@ -116,3 +116,27 @@ pub(crate) fn get_version(
     ))?;
     rows::first(select.query([version_id])?, rows::version)
 }
+
+/// Replaces the primary or secondary access key.
+pub(crate) fn set_key(
+    conn: &Connection,
+    name: &str,
+    secondary: bool,
+    key: &str,
+    now: i64,
+) -> Result<Option<WorkflowRecord>, DbError> {
+    // Two constant statements rather than a column name spliced into SQL.
+    let sql = if secondary {
+        concat!(
+            "UPDATE workflows SET secondary_key = ?2, changed_at = ?3 WHERE name = ?1 RETURNING ",
+            workflow_columns!()
+        )
+    } else {
+        concat!(
+            "UPDATE workflows SET primary_key = ?2, changed_at = ?3 WHERE name = ?1 RETURNING ",
+            workflow_columns!()
+        )
+    };
+    let mut update = conn.prepare_cached(sql)?;
+    rows::first(update.query(params![name, key, now])?, rows::workflow)
+}

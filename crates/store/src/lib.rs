@@ -96,4 +96,40 @@ pub trait Store: Send + Sync + 'static {
     async fn next_due(&self) -> Result<Option<i64>>;
     /// Drops every lease (single-node start-up: the previous process is gone).
     async fn release_all_leases(&self) -> Result<()>;
+
+    // --- Triggers: fires, subscriptions, history --------------------------------------------
+
+    /// Records a trigger fire in one transaction. With `fire.dedup`, a key already recorded and
+    /// not expired (at `fire.history.start_time`) writes nothing and returns the first answer.
+    async fn record_fire(&self, fire: Fire) -> Result<FireOutcome>;
+    /// Inserts or replaces a subscription by id.
+    async fn put_subscription(&self, subscription: SubscriptionRecord) -> Result<()>;
+    /// Subscriptions of one workflow, or of all, oldest first.
+    async fn list_subscriptions(&self, workflow: Option<&str>) -> Result<Vec<SubscriptionRecord>>;
+    async fn add_trigger_history(&self, entry: TriggerHistoryRecord) -> Result<()>;
+    /// A trigger's history, newest first.
+    async fn list_trigger_histories(
+        &self,
+        workflow: &str,
+        trigger: &str,
+        limit: u32,
+    ) -> Result<Vec<TriggerHistoryRecord>>;
+    /// Resolves the wait of `delivery.action` in `delivery.run_id` by this callback if it is
+    /// still open, appending `delivery.event` to the run's inbox in the same transaction:
+    /// exactly one callback (or timeout, or close) resolves a wait.
+    async fn accept_callback(&self, delivery: CallbackDelivery) -> Result<CallbackOutcome>;
+    /// Resolves up to `limit` open waits whose timeout is at or before `now`, appending a
+    /// `WaitTimedOut` event for each to its run's inbox. Returns how many.
+    async fn resolve_timeouts(&self, now: i64, limit: u32) -> Result<u32>;
+    /// Puts a leased effect back, due again at `due_at` (a retry after a failed attempt).
+    async fn retry_effect(&self, effect_id: i64, due_at: i64) -> Result<()>;
+    /// Replaces one of the workflow's access keys (every URL signed with the old one stops
+    /// working). `None` when no such workflow.
+    async fn set_workflow_key(
+        &self,
+        name: &str,
+        secondary: bool,
+        key: &str,
+        now: i64,
+    ) -> Result<Option<WorkflowRecord>>;
 }

@@ -166,6 +166,45 @@ pub struct StepCommit {
     pub run: Option<RunUpdate>,
     pub new_events: Vec<NewEvent>,
     pub new_effects: Vec<NewEffect>,
+    /// Waits of webhook actions opened or closed by this step.
+    pub waits: Vec<WaitWrite>,
+    /// Ledger entries to add (unsubscribe calls owed by webhook actions).
+    pub subscriptions: Vec<SubscriptionRecord>,
+}
+
+/// A change to the wait of a run's webhook action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitWrite {
+    /// The action waits for its callback until `timeout_at`.
+    Open { action: String, timeout_at: i64 },
+    /// The action stopped waiting for another reason (cancelled, subscribe failed); a wait
+    /// already resolved stays as it was.
+    Close { action: String },
+}
+
+/// A callback to a waiting webhook action, for [`crate::Store::accept_callback`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallbackDelivery {
+    pub run_id: String,
+    pub action: String,
+    /// The delivery's `Idempotency-Key` / `webhook-id`, when it has one.
+    pub delivery_key: Option<String>,
+    /// The event appended to the run's inbox when the callback wins.
+    pub event: Value,
+    pub now: i64,
+}
+
+/// What became of a callback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackOutcome {
+    /// It resolved the wait; its event is in the inbox.
+    Accepted,
+    /// A repeat of the delivery that resolved the wait (same delivery key).
+    Repeat,
+    /// The wait was resolved before, by `by` (`Callback`, `TimedOut`, `Closed`).
+    Refused { by: String },
+    /// No such wait.
+    NotFound,
 }
 
 /// The run fields a step may change.
@@ -175,4 +214,134 @@ pub struct RunUpdate {
     pub end_time: Option<i64>,
     pub outputs: Option<Value>,
     pub error: Option<Value>,
+}
+
+/// Where a trigger subscription stands in its lifecycle (the subscription ledger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SubscriptionState {
+    /// The intent is recorded; the subscribe call may or may not have reached the service.
+    Subscribing,
+    /// The service accepted the subscription; the workflow relies on it.
+    Active,
+    /// No longer wanted: the unsubscribe call is due (retried until it succeeds).
+    Unsubscribing,
+    /// Unsubscribed (or never needed an unsubscribe call). Terminal.
+    Removed,
+    /// The subscribe call failed; nothing to undo. Terminal.
+    Failed,
+    /// Unsubscribe kept failing and was given up. Terminal.
+    Abandoned,
+}
+
+impl SubscriptionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscribing => "Subscribing",
+            Self::Active => "Active",
+            Self::Unsubscribing => "Unsubscribing",
+            Self::Removed => "Removed",
+            Self::Failed => "Failed",
+            Self::Abandoned => "Abandoned",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Subscribing,
+            Self::Active,
+            Self::Unsubscribing,
+            Self::Removed,
+            Self::Failed,
+            Self::Abandoned,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(text))
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Removed | Self::Failed | Self::Abandoned)
+    }
+}
+
+/// One subscription the engine holds (or held) at an external service for a webhook trigger.
+/// Written before the subscribe call goes out, so a crash in between is found and reconciled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionRecord {
+    pub id: String,
+    pub workflow: String,
+    pub trigger: String,
+    /// The version whose trigger definition made it (its unsubscribe inputs undo it).
+    pub version_id: String,
+    pub state: SubscriptionState,
+    /// The subscribe call's target (`inputs.subscribe.uri`), for display.
+    pub target: String,
+    /// Hash of the evaluated subscribe request: equal means a save changed nothing the
+    /// subscription depends on.
+    pub fingerprint: String,
+    /// The callback URL handed to the service.
+    pub callback_url: String,
+    /// `{statusCode, headers, body}` of the subscribe response, once received.
+    pub subscribe_response: Option<Value>,
+    /// What undoes it: `{"inputs": <the trigger's unsubscribe inputs as written>,
+    /// "parameters": <effective parameter values>}`, evaluated when the unsubscribe is due
+    /// (with `action().outputs` = the subscribe response). `None`: no unsubscribe call.
+    /// Kept here rather than looked up in a version, because the version of a save that
+    /// failed half-way was never stored.
+    pub unsubscribe: Option<Value>,
+    /// Calls made so far in the current state (subscribe or unsubscribe attempts).
+    pub attempts: u32,
+    /// When the next unsubscribe attempt is due.
+    pub next_attempt_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One entry of a trigger's history: a fire (Succeeded with its run, Skipped, Failed) or a
+/// subscribe/unsubscribe attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerHistoryRecord {
+    pub id: String,
+    pub workflow: String,
+    pub trigger: String,
+    /// `Fire`, `Subscribe` or `Unsubscribe`.
+    pub kind: String,
+    /// `Succeeded`, `Skipped` or `Failed`.
+    pub status: String,
+    pub start_time: i64,
+    pub end_time: i64,
+    /// The first run a fire started.
+    pub run_id: Option<String>,
+    /// Everything else worth showing: run ids of a split fire, the service's status and body,
+    /// the error.
+    pub detail: Value,
+}
+
+/// A trigger fire, recorded atomically: its runs (none when skipped), its history entry and,
+/// for a delivery carrying an idempotency key, the answer a repeat will get.
+#[derive(Debug, Clone)]
+pub struct Fire {
+    pub runs: Vec<NewRun>,
+    pub history: TriggerHistoryRecord,
+    pub dedup: Option<DedupKey>,
+}
+
+/// Remembers a delivery's key (`Idempotency-Key`, `webhook-id`) with the answer it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DedupKey {
+    pub workflow: String,
+    pub key: String,
+    pub answer: Value,
+    /// Until when a repeat is recognised.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FireOutcome {
+    Recorded,
+    /// The key was seen within its retention window: nothing was written; here is the
+    /// first answer.
+    Duplicate {
+        answer: Value,
+    },
 }

@@ -16,8 +16,10 @@
 //! [`store_conformance_tests!`]: crate::store_conformance_tests
 
 use crate::{
-    ActionRecord, Claim, Error, NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate,
-    SaveWorkflow, StepCommit, Store, VersionRecord, WorkflowRecord,
+    ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome,
+    NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate, SaveWorkflow, StepCommit, Store,
+    SubscriptionRecord, SubscriptionState, TriggerHistoryRecord, VersionRecord, WaitWrite,
+    WorkflowRecord,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -50,6 +52,15 @@ macro_rules! store_conformance_tests {
             release_all_leases_frees_runs_and_effects,
             push_event_appends_and_rejects_unknown_run,
             next_due_tracks_pending_work,
+            record_fire_dedups_within_the_window,
+            record_fire_without_runs_records_history,
+            subscriptions_are_upserted_and_listed,
+            set_workflow_key_replaces_one_key,
+            one_callback_resolves_a_wait,
+            a_due_wait_times_out_once,
+            a_closed_wait_refuses_callbacks,
+            a_retried_effect_is_due_again_later,
+            a_step_adds_ledger_entries,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -741,7 +752,364 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
     assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
 }
 
+// --- Triggers -----------------------------------------------------------------------------
+
+pub async fn record_fire_dedups_within_the_window(store: Arc<dyn Store>) {
+    seed(store.as_ref()).await;
+    let fire = |run_id: &str, now: i64| Fire {
+        runs: vec![new_run(run_id, now)],
+        history: history(&format!("h-{run_id}"), now, Some(run_id)),
+        dedup: Some(DedupKey {
+            workflow: WF.into(),
+            key: "delivery-1".into(),
+            answer: json!({ "runs": [run_id] }),
+            expires_at: now + 1_000,
+        }),
+    };
+    assert_eq!(
+        store.record_fire(fire("r1", T0)).await.unwrap(),
+        FireOutcome::Recorded
+    );
+    let repeat = store.record_fire(fire("r2", T0 + 500)).await.unwrap();
+    assert_eq!(
+        repeat,
+        FireOutcome::Duplicate {
+            answer: json!({ "runs": ["r1"] })
+        }
+    );
+    assert!(
+        store.get_run("r2").await.unwrap().is_none(),
+        "a duplicate writes nothing"
+    );
+    let histories = store
+        .list_trigger_histories(WF, "manual", 10)
+        .await
+        .unwrap();
+    assert_eq!(histories.len(), 1);
+    // Past the window the key is forgotten and the delivery is a new fire.
+    assert_eq!(
+        store.record_fire(fire("r3", T0 + 2_000)).await.unwrap(),
+        FireOutcome::Recorded
+    );
+    assert!(store.get_run("r3").await.unwrap().is_some());
+}
+
+pub async fn record_fire_without_runs_records_history(store: Arc<dyn Store>) {
+    seed(store.as_ref()).await;
+    let skipped = Fire {
+        runs: Vec::new(),
+        history: history("h1", T0, None),
+        dedup: None,
+    };
+    assert_eq!(
+        store.record_fire(skipped).await.unwrap(),
+        FireOutcome::Recorded
+    );
+    let two = Fire {
+        runs: vec![new_run("r1", T0 + 1), new_run("r2", T0 + 1)],
+        history: history("h2", T0 + 1, Some("r1")),
+        dedup: None,
+    };
+    store.record_fire(two).await.unwrap();
+    let histories = store
+        .list_trigger_histories(WF, "manual", 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = histories.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["h2", "h1"], "newest first");
+    assert_eq!(histories[0].run_id.as_deref(), Some("r1"));
+    assert_eq!(ids_of_runs(store.as_ref()).await.len(), 2);
+    assert_eq!(
+        store
+            .list_trigger_histories(WF, "manual", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .list_trigger_histories(WF, "other", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn subscriptions_are_upserted_and_listed(store: Arc<dyn Store>) {
+    let mut sub = subscription("s1", "orders");
+    store.put_subscription(sub.clone()).await.unwrap();
+    store
+        .put_subscription(subscription("s2", "billing"))
+        .await
+        .unwrap();
+    sub.state = SubscriptionState::Active;
+    sub.subscribe_response = Some(json!({ "statusCode": 201, "body": { "id": "abc" } }));
+    sub.attempts = 1;
+    sub.updated_at = T0 + 5;
+    store.put_subscription(sub.clone()).await.unwrap();
+    let orders = store.list_subscriptions(Some("orders")).await.unwrap();
+    assert_eq!(orders, vec![sub]);
+    assert_eq!(store.list_subscriptions(None).await.unwrap().len(), 2);
+    assert!(
+        store
+            .list_subscriptions(Some("none"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn set_workflow_key_replaces_one_key(store: Arc<dyn Store>) {
+    store
+        .save_workflow(save(WF, "v1", T0, "p1", "s1"))
+        .await
+        .unwrap();
+    let updated = store
+        .set_workflow_key(WF, false, "p2", T0 + 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (updated.primary_key.as_str(), updated.secondary_key.as_str()),
+        ("p2", "s1")
+    );
+    let updated = store
+        .set_workflow_key(WF, true, "s2", T0 + 2)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (updated.primary_key.as_str(), updated.secondary_key.as_str()),
+        ("p2", "s2")
+    );
+    assert!(
+        store
+            .set_workflow_key("missing", true, "x", T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+// --- Waits of webhook actions ---------------------------------------------------------------
+
+/// A run `r1` whose action `Hook` waits for its callback until `T0 + 1_000`.
+async fn with_wait(store: &dyn Store) {
+    seed(store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let open = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        waits: vec![WaitWrite::Open {
+            action: "Hook".into(),
+            timeout_at: T0 + 1_000,
+        }],
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(open).await.unwrap();
+}
+
+fn delivery(key: Option<&str>, now: i64) -> CallbackDelivery {
+    CallbackDelivery {
+        run_id: "r1".into(),
+        action: "Hook".into(),
+        delivery_key: key.map(str::to_owned),
+        event: json!({ "callback": key }),
+        now,
+    }
+}
+
+pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    assert_eq!(
+        store.next_due().await.unwrap(),
+        Some(T0 + 1_000),
+        "the timeout is due work"
+    );
+    assert_eq!(
+        store
+            .accept_callback(delivery(Some("k1"), T0 + 5))
+            .await
+            .unwrap(),
+        CallbackOutcome::Accepted
+    );
+    assert_eq!(
+        store
+            .accept_callback(delivery(Some("k1"), T0 + 6))
+            .await
+            .unwrap(),
+        CallbackOutcome::Repeat
+    );
+    assert_eq!(
+        store
+            .accept_callback(delivery(Some("k2"), T0 + 7))
+            .await
+            .unwrap(),
+        CallbackOutcome::Refused {
+            by: "Callback".into()
+        }
+    );
+    assert_eq!(
+        store.accept_callback(delivery(None, T0 + 8)).await.unwrap(),
+        CallbackOutcome::Refused {
+            by: "Callback".into()
+        }
+    );
+    let claimed = store.claim_runs(claim("a", T0 + 10)).await.unwrap();
+    assert_eq!(claimed[0].events.len(), 1, "only the winner's event");
+    assert_eq!(claimed[0].events[0].event, json!({ "callback": "k1" }));
+    assert_eq!(
+        store.resolve_timeouts(T0 + 2_000, 10).await.unwrap(),
+        0,
+        "a resolved wait does not time out"
+    );
+    let unknown = CallbackDelivery {
+        action: "Other".into(),
+        ..delivery(None, T0)
+    };
+    assert_eq!(
+        store.accept_callback(unknown).await.unwrap(),
+        CallbackOutcome::NotFound
+    );
+}
+
+pub async fn a_due_wait_times_out_once(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    assert_eq!(store.resolve_timeouts(T0 + 999, 10).await.unwrap(), 0);
+    assert_eq!(store.resolve_timeouts(T0 + 1_000, 10).await.unwrap(), 1);
+    assert_eq!(store.resolve_timeouts(T0 + 1_001, 10).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .accept_callback(delivery(None, T0 + 1_002))
+            .await
+            .unwrap(),
+        CallbackOutcome::Refused {
+            by: "TimedOut".into()
+        }
+    );
+    let claimed = store.claim_runs(claim("a", T0 + 1_003)).await.unwrap();
+    assert_eq!(claimed[0].events[0].event["type"], "WaitTimedOut");
+    assert_eq!(claimed[0].events[0].event["action"], "Hook");
+}
+
+pub async fn a_closed_wait_refuses_callbacks(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    assert!(claimed.is_empty());
+    store
+        .push_event(NewEvent {
+            run_id: "r1".into(),
+            event: json!({}),
+            due_at: T0 + 1,
+        })
+        .await
+        .unwrap();
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    let close = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        waits: vec![WaitWrite::Close {
+            action: "Hook".into(),
+        }],
+        ..step("a", 1, "r1")
+    };
+    store.commit_step(close).await.unwrap();
+    assert_eq!(
+        store.accept_callback(delivery(None, T0 + 2)).await.unwrap(),
+        CallbackOutcome::Refused {
+            by: "Closed".into()
+        }
+    );
+    assert_eq!(
+        store.next_due().await.unwrap(),
+        None,
+        "a closed wait is no due work"
+    );
+}
+
+pub async fn a_retried_effect_is_due_again_later(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0]).await;
+    let effect = store.claim_effects(claim("a", T0)).await.unwrap().remove(0);
+    store.retry_effect(effect.id, T0 + 500).await.unwrap();
+    assert!(
+        store
+            .claim_effects(claim("b", T0 + 499))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_effects(claim("b", T0 + 500)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+}
+
+pub async fn a_step_adds_ledger_entries(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    store
+        .push_event(NewEvent {
+            run_id: "r1".into(),
+            event: json!({}),
+            due_at: T0 + 1,
+        })
+        .await
+        .unwrap();
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    let owed = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        subscriptions: vec![subscription("s-r1", WF)],
+        ..step("a", 1, "r1")
+    };
+    store.commit_step(owed).await.unwrap();
+    assert_eq!(store.list_subscriptions(Some(WF)).await.unwrap().len(), 1);
+}
+
 // --- Helpers ------------------------------------------------------------------------------
+
+fn history(id: &str, now: i64, run_id: Option<&str>) -> TriggerHistoryRecord {
+    TriggerHistoryRecord {
+        id: id.into(),
+        workflow: WF.into(),
+        trigger: "manual".into(),
+        kind: "Fire".into(),
+        status: if run_id.is_some() {
+            "Succeeded"
+        } else {
+            "Skipped"
+        }
+        .into(),
+        start_time: now,
+        end_time: now,
+        run_id: run_id.map(str::to_owned),
+        detail: json!({}),
+    }
+}
+
+fn subscription(id: &str, workflow: &str) -> SubscriptionRecord {
+    SubscriptionRecord {
+        id: id.into(),
+        workflow: workflow.into(),
+        trigger: "events".into(),
+        version_id: "v1".into(),
+        state: SubscriptionState::Subscribing,
+        target: "http://127.0.0.1/subscribe".into(),
+        fingerprint: "f1".into(),
+        callback_url: "http://127.0.0.1/callback".into(),
+        subscribe_response: None,
+        unsubscribe: Some(
+            json!({ "inputs": { "method": "DELETE", "uri": "http://127.0.0.1/x" }, "parameters": {} }),
+        ),
+        attempts: 0,
+        next_attempt_at: None,
+        last_error: None,
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+async fn ids_of_runs(store: &dyn Store) -> Vec<String> {
+    ids(store, query(100, None, None)).await
+}
 
 fn document(version_id: &str) -> Value {
     json!({"definition": {"version": version_id}, "parameters": {}})

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod apply;
+pub mod eval;
 pub mod run;
 pub mod runs;
 pub mod serve;

@@ -33,6 +33,9 @@ pub struct Args {
     /// Seconds a caller waits for a Response action.
     #[arg(long, env = "HOOKFLOW_INBOUND_TIMEOUT_SECS")]
     inbound_timeout_secs: Option<u64>,
+    /// Milliseconds before the second attempt of a failed unsubscribe call (doubling after).
+    #[arg(long, env = "HOOKFLOW_UNSUBSCRIBE_RETRY_BASE_MS")]
+    unsubscribe_retry_base_ms: Option<u64>,
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     dump_config: bool,
@@ -82,6 +85,9 @@ fn effective_config(args: &Args) -> anyhow::Result<Config> {
     if let Some(secs) = args.inbound_timeout_secs {
         config.inbound_timeout_secs = secs;
     }
+    if let Some(ms) = args.unsubscribe_retry_base_ms {
+        config.unsubscribe_retry_base_ms = ms;
+    }
     Ok(config)
 }
 
@@ -118,6 +124,10 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         max_concurrent_effects: 256,
         max_concurrent_steps: 64,
         node_id: uuid_like_node_id(),
+        unsubscribe_retry_base: Duration::from_millis(config.unsubscribe_retry_base_ms),
+        webhook_timeout: Duration::from_secs(config.webhook_timeout_secs),
+        max_webhook_timeout: Duration::from_secs(config.max_webhook_timeout_secs),
+        dedup_retention: Duration::from_secs(config.dedup_retention_secs),
     };
     let (handle, loops) =
         Runtime::start(options, store, Arc::new(SystemClock), shutdown.clone()).await?;

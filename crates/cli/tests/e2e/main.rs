@@ -8,4 +8,6 @@ mod support;
 mod cli;
 mod crash;
 mod runs;
+mod webhook_action;
+mod webhook_trigger;
 mod workflows;

@@ -169,10 +169,16 @@ struct ServiceState {
     received: Arc<Mutex<Vec<Received>>>,
     arrived: Arc<tokio::sync::Notify>,
     gate: watch::Receiver<bool>,
+    /// How many more unsubscribe calls to refuse with 500.
+    refuse_unsubscribes: Arc<std::sync::atomic::AtomicUsize>,
+    subscriptions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A local HTTP service for workflows to call. `/echo/...` answers 200 with what it got;
 /// `/status/{code}` answers that status; `/gated/...` waits until [`Service::open_gate`].
+/// As a webhook service: `POST /hooks/subscribe` answers 201 `{"id": "<n>"}`,
+/// `DELETE /hooks/subscriptions/{id}` answers 200 (or 500 while refusing, see
+/// [`Service::refuse_unsubscribes`]), `POST /hooks/unsubscribe` answers 200.
 pub struct Service {
     pub base: String,
     state: ServiceState,
@@ -186,11 +192,16 @@ impl Service {
             received: Default::default(),
             arrived: Default::default(),
             gate: gate_rx,
+            refuse_unsubscribes: Default::default(),
+            subscriptions: Default::default(),
         };
         let app = Router::new()
             .route("/echo/{*rest}", any(echo))
             .route("/status/{code}", any(status))
             .route("/gated/{*rest}", any(gated))
+            .route("/hooks/subscribe", any(subscribe))
+            .route("/hooks/subscriptions/{id}", any(unsubscribe))
+            .route("/hooks/unsubscribe", any(unsubscribe_by_body))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -219,6 +230,41 @@ impl Service {
             );
             let _ = tokio::time::timeout(left, notified).await;
         }
+    }
+
+    /// Requests received on `path`.
+    pub fn received_on(&self, path: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    /// Waits until at least `count` requests have arrived on `path`.
+    pub async fn wait_for(&self, path: &str, count: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let notified = self.state.arrived.notified();
+            let received = self.received_on(path);
+            if received.len() >= count {
+                return received;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "only {} of {count} requests arrived on {path}: {:?}",
+                received.len(),
+                self.received()
+            );
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    /// Refuses the next `count` unsubscribe calls with 500.
+    pub fn refuse_unsubscribes(&self, count: usize) {
+        self.state
+            .refuse_unsubscribes
+            .store(count, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn open_gate(&self) {
@@ -308,4 +354,86 @@ pub async fn fire(
         .map(|v| v.to_str().unwrap().to_owned());
     let (status, body) = status_json(response).await;
     (status, run_id, body)
+}
+
+async fn subscribe(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, axum::Json<Value>) {
+    record(&state, &method, "/hooks/subscribe".into(), headers, &body);
+    let id = state
+        .subscriptions
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    (
+        StatusCode::CREATED,
+        axum::Json(json!({ "id": id.to_string() })),
+    )
+}
+
+async fn unsubscribe(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    record(
+        &state,
+        &method,
+        format!("/hooks/subscriptions/{id}"),
+        headers,
+        &body,
+    );
+    let refused = state
+        .refuse_unsubscribes
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if refused {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    }
+}
+
+async fn unsubscribe_by_body(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    record(&state, &method, "/hooks/unsubscribe".into(), headers, &body);
+    StatusCode::OK
+}
+
+/// A workflow document whose trigger is an HttpWebhook subscribing at `service`.
+pub fn webhook_workflow(service: &str, topic: &str, actions: Value) -> Value {
+    json!({
+        "definition": {
+            "triggers": {
+                "events": {
+                    "type": "HttpWebhook",
+                    "inputs": {
+                        "subscribe": {
+                            "method": "POST",
+                            "uri": format!("{service}/hooks/subscribe"),
+                            "body": { "callbackUrl": "@{listCallbackUrl()}", "topic": topic },
+                            "retryPolicy": { "type": "none" }
+                        },
+                        "unsubscribe": {
+                            "method": "DELETE",
+                            "uri": format!("{service}/hooks/subscriptions/@{{action().outputs.body.id}}")
+                        }
+                    }
+                }
+            },
+            "actions": actions,
+        }
+    })
 }

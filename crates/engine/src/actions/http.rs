@@ -88,7 +88,10 @@ pub(crate) fn complete(
     }
 }
 
-fn build_request(
+/// Builds an outbound request from evaluated Http-shaped inputs (`method`, `uri`, `headers`,
+/// `queries`, `body`, `authentication`): the Http action and webhook subscribe/unsubscribe
+/// calls share it. Errors name the input at fault.
+pub fn build_request(
     inputs: &Value,
     timeout_ms: u64,
     idempotency_key: String,
@@ -191,7 +194,7 @@ fn text(value: &Value) -> String {
 }
 
 /// What history shows of a request: secrets replaced.
-fn recorded_inputs(request: &HttpRequest) -> Value {
+pub fn recorded_inputs(request: &HttpRequest) -> Value {
     let headers: Map<String, Value> = request
         .headers
         .iter()

@@ -4,6 +4,7 @@
 pub(crate) mod compose;
 pub(crate) mod http;
 pub(crate) mod response;
+pub(crate) mod webhook;
 
 use crate::{ActionState, ActionStatus, RunState, StepContext, Transition, scope::RunScope};
 use hookflow_model::{ActionId, ActionKind};
@@ -23,6 +24,7 @@ pub(crate) fn start(
         ActionKind::Compose => compose::start(state, ctx, id),
         ActionKind::Http => http::start(state, ctx, id, transition),
         ActionKind::Response => response::start(state, ctx, id, transition),
+        ActionKind::HttpWebhook(inputs) => webhook::start(state, ctx, id, inputs, transition),
         other => Finished::failed(
             None,
             "ActionTypeNotSupported",
@@ -40,6 +42,10 @@ pub(crate) fn start(
 pub(crate) enum Finished {
     /// Still running: an outcome will arrive as an event. Inputs are recorded now.
     Pending {
+        inputs: Value,
+    },
+    /// Waiting for a callback (a webhook action). Inputs are recorded now.
+    Waiting {
         inputs: Value,
     },
     Done(Box<ActionState>),
@@ -76,6 +82,10 @@ impl Finished {
         };
         match self {
             Finished::Pending { inputs } => current.inputs = Some(inputs),
+            Finished::Waiting { inputs } => {
+                current.inputs = Some(inputs);
+                current.status = ActionStatus::Waiting;
+            }
             Finished::Done(done) => {
                 let start_time = current.start_time;
                 *current = ActionState {
@@ -99,12 +109,40 @@ pub(crate) fn evaluate_inputs(
     let Some(inputs) = &action.inputs else {
         return Ok(Value::Null);
     };
-    inputs.eval(&RunScope { ctx, state }).map_err(|error| {
+    inputs
+        .eval(&RunScope {
+            ctx,
+            state,
+            current: Some(id),
+        })
+        .map_err(|error| {
+            Finished::failed(
+                None,
+                "InvalidTemplate",
+                format!(
+                    "Unable to process template language expressions in action '{}' inputs: '{}'.",
+                    action.name, error
+                ),
+            )
+        })
+}
+
+/// Evaluates one part (`subscribe`, `unsubscribe`) of a webhook action's inputs, failing the
+/// action as Logic Apps does (`InvalidTemplate`) when an expression cannot be evaluated.
+pub(crate) fn evaluate_webhook_part(
+    state: &RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    part: &hookflow_expr::CompiledValue,
+    name: &str,
+) -> Result<Value, Finished> {
+    let action = ctx.definition.action(id);
+    part.eval(&RunScope { ctx, state, current: Some(id) }).map_err(|error| {
         Finished::failed(
             None,
             "InvalidTemplate",
             format!(
-                "Unable to process template language expressions in action '{}' inputs: '{}'.",
+                "Unable to process template language expressions in action '{}' inputs.{name}: '{}'.",
                 action.name, error
             ),
         )

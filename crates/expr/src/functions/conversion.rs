@@ -1,18 +1,13 @@
-//! Conversions between types and encodings: `int`, `float`, `decimal`, `bool`, `string`,
-//! `array`, `createArray`, `base64*`, `dataUri*`, `isInt`, `isFloat`.
-//!
-//! Binary content has no JSON form of its own here, so the `*ToBinary` and `binary` functions
-//! return the decoded text (invalid UTF-8 replaced), which is what interpolation would show.
+//! Conversions between types: `int`, `float`, `decimal`, `bool`, `string`, `array`,
+//! `createArray`, `isInt`, `isFloat` (encodings are in `binary.rs`).
 
 use super::Kind::Eager;
 use super::culture::Culture;
-use super::{Function, arg, arg_str, arg_text, f, opt_str, wrong_type};
+use super::{Function, arg, f, opt_str, wrong_type};
 use crate::decimal::Decimal;
 use crate::eval::Ctx;
 use crate::value::{Num, as_num, decimal_value, float_value, to_text};
 use crate::{Error, Value};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 pub(super) const FUNCTIONS: &[Function] = &[
     f("int", 1, Some(1), Eager(int)),
@@ -22,15 +17,6 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("string", 1, Some(1), Eager(string)),
     f("array", 1, Some(1), Eager(array)),
     f("createArray", 0, None, Eager(create_array)),
-    f("base64", 1, Some(1), Eager(base64)),
-    f("base64ToString", 1, Some(1), Eager(base64_to_string)),
-    f("base64ToBinary", 1, Some(1), Eager(base64_to_string)),
-    f("decodeBase64", 1, Some(1), Eager(base64_to_string)),
-    f("binary", 1, Some(1), Eager(binary)),
-    f("dataUri", 1, Some(1), Eager(data_uri)),
-    f("dataUriToString", 1, Some(1), Eager(data_uri_to_string)),
-    f("dataUriToBinary", 1, Some(1), Eager(data_uri_to_string)),
-    f("decodeDataUri", 1, Some(1), Eager(data_uri_to_string)),
     f("isInt", 1, Some(1), Eager(is_int)),
     f("isFloat", 1, Some(2), Eager(is_float)),
 ];
@@ -116,52 +102,6 @@ fn array(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
 
 fn create_array(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
     Ok(Value::Array(args.to_vec()))
-}
-
-fn base64(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    Ok(Value::String(STANDARD.encode(arg_text(args, 0, "value")?)))
-}
-
-fn decode_base64(text: &str) -> Result<String, Error> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes = STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| Error::invalid(format!("the value is not valid base64: {e}")))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-fn base64_to_string(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    Ok(Value::String(decode_base64(arg_str(args, 0, "value")?)?))
-}
-
-fn binary(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    Ok(Value::String(arg_text(args, 0, "value")?))
-}
-
-fn data_uri(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    let text = arg_text(args, 0, "value")?;
-    Ok(Value::String(format!(
-        "data:text/plain;charset=utf-8;base64,{}",
-        STANDARD.encode(text)
-    )))
-}
-
-fn data_uri_to_string(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    let uri = arg_str(args, 0, "dataURI")?;
-    let rest = uri.strip_prefix("data:").ok_or_else(|| {
-        Error::invalid("the value is not a data URI (it must start with 'data:')")
-    })?;
-    let (meta, data) = rest
-        .split_once(',')
-        .ok_or_else(|| Error::invalid("the data URI has no ',' before its data"))?;
-    if meta.to_ascii_lowercase().ends_with(";base64") {
-        return Ok(Value::String(decode_base64(data)?));
-    }
-    Ok(Value::String(
-        percent_encoding::percent_decode_str(data)
-            .decode_utf8_lossy()
-            .into_owned(),
-    ))
 }
 
 fn is_int(_: &Ctx, args: &[Value]) -> Result<Value, Error> {

@@ -1,7 +1,7 @@
 //! The handful of .NET cultures that date and number formatting know: names of months and days,
 //! standard date patterns and number separators.
 //!
-//! Only a few cultures are built in (en-US, en-GB, fr-FR, es-ES, de-DE) because a full CLDR table
+//! Only a few cultures are built in (en-US, en-GB, fr-FR, es-ES, de-DE, is-IS) because a full CLDR table
 //! would dwarf this crate; an unknown locale is an error rather than a silent English answer. A
 //! bare language (`fr`) picks that language's culture.
 
@@ -230,7 +230,54 @@ const DE_DE: Culture = Culture {
     percent_space: true,
 };
 
-const ALL: [&Culture; 5] = [&EN_US, &EN_GB, &FR_FR, &ES_ES, &DE_DE];
+/// Icelandic: the reference's `formatNumber` examples use it (`1.234.567.890,00`, `17,35 kr`).
+const IS_IS: Culture = Culture {
+    name: "is-IS",
+    months: [
+        "janúar",
+        "febrúar",
+        "mars",
+        "apríl",
+        "maí",
+        "júní",
+        "júlí",
+        "ágúst",
+        "september",
+        "október",
+        "nóvember",
+        "desember",
+    ],
+    months_abbr: [
+        "jan.", "feb.", "mar.", "apr.", "maí", "jún.", "júl.", "ágú.", "sep.", "okt.", "nóv.",
+        "des.",
+    ],
+    days: [
+        "sunnudagur",
+        "mánudagur",
+        "þriðjudagur",
+        "miðvikudagur",
+        "fimmtudagur",
+        "föstudagur",
+        "laugardagur",
+    ],
+    days_abbr: ["sun.", "mán.", "þri.", "mið.", "fim.", "fös.", "lau."],
+    am: "f.h.",
+    pm: "e.h.",
+    short_date: "d.M.yyyy",
+    long_date: "dddd, d. MMMM yyyy",
+    short_time: "HH:mm",
+    long_time: "HH:mm:ss",
+    month_day: "d. MMMM",
+    year_month: "MMMM yyyy",
+    month_first: false,
+    group: ".",
+    decimal: ",",
+    currency: "kr",
+    currency_after: true,
+    percent_space: false,
+};
+
+const ALL: [&Culture; 6] = [&EN_US, &EN_GB, &FR_FR, &ES_ES, &DE_DE, &IS_IS];
 
 impl Culture {
     /// The culture for a locale argument; `None` (absent) means en-US, the documented default.
@@ -249,7 +296,7 @@ impl Culture {
             .copied()
             .ok_or_else(|| {
                 Error::invalid(format!(
-                    "the locale '{locale}' is not supported (supported: en-US, en-GB, fr-FR, es-ES, de-DE)"
+                    "the locale '{locale}' is not supported (supported: en-US, en-GB, fr-FR, es-ES, de-DE, is-IS)"
                 ))
             })
     }

@@ -1,12 +1,14 @@
-//! JSON functions: `json` (parse), `addProperty`, `setProperty`, `removeProperty`, and the XML
-//! functions whose names are known but which are not implemented yet (`xml`, `xpath`).
+//! JSON functions: `json` (parse JSON text, or convert XML), `addProperty`, `setProperty`,
+//! `removeProperty`.
 //!
 //! Existing keys match regardless of case and keep their stored spelling (errata E3).
 
 use super::Kind::Eager;
-use super::{Function, arg, arg_str, f, unsupported, wrong_type};
+use super::{Function, arg, arg_str, f, wrong_type};
+use crate::content::as_envelope;
 use crate::eval::Ctx;
 use crate::value::find_key;
+use crate::xml::{self, declaration, xml_to_json};
 use crate::{Error, Value};
 use serde_json::Map;
 
@@ -15,24 +17,36 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("addProperty", 3, Some(3), Eager(add_property)),
     f("setProperty", 3, Some(3), Eager(set_property)),
     f("removeProperty", 2, Some(2), Eager(remove_property)),
-    f("xml", 1, Some(1), Eager(unsupported)),
-    f("xpath", 2, Some(2), Eager(unsupported)),
 ];
 
-/// Parses JSON text; values that are already JSON structures pass through.
+/// Parses JSON text; converts XML (an XML envelope, or text that starts with `<`); values
+/// that are already JSON structures pass through. `json(null)` is `{}` as documented.
 fn json(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    match arg(args, 0) {
-        Value::String(s) => {
-            if s.trim_start().starts_with('<') {
-                return Err(Error::invalid(
-                    "converting XML to JSON is not supported yet",
-                ));
-            }
-            serde_json::from_str(s)
-                .map_err(|e| Error::invalid(format!("the text is not valid JSON: {e}")))
-        }
+    let value = arg(args, 0);
+    if let Some(content) = as_envelope(value) {
+        let text = content.text()?;
+        return if content.is_xml() {
+            xml_text_to_json(&text)
+        } else {
+            parse_json(&text)
+        };
+    }
+    match value {
+        Value::String(s) if s.trim_start().starts_with('<') => xml_text_to_json(s),
+        Value::String(s) => parse_json(s),
+        Value::Null => Ok(Value::Object(Map::new())),
         other => Ok(other.clone()),
     }
+}
+
+fn parse_json(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::invalid(format!("the text is not valid JSON: {e}")))
+}
+
+fn xml_text_to_json(text: &str) -> Result<Value, Error> {
+    let doc = xml::parse(text.trim_start())?;
+    xml_to_json(&doc, &declaration(text.trim_start()))
 }
 
 fn object_arg(args: &[Value]) -> Result<Map<String, Value>, Error> {

@@ -5,11 +5,13 @@
 //! is either eager (gets evaluated arguments) or lazy (gets the argument trees and evaluates only
 //! what it needs: `and`, `or`, `if`, `coalesce`, errata E5).
 
+mod binary;
 mod collection;
 mod conversion;
 mod culture;
 mod datetime;
 mod dotnet_time;
+mod form_data;
 mod json;
 mod logical;
 mod math;
@@ -18,8 +20,10 @@ mod string;
 mod timezone;
 mod uri;
 mod workflow;
+mod xml;
 
 use crate::ast::Node;
+use crate::content::as_envelope;
 use crate::eval::Ctx;
 use crate::value::{Num, as_num, to_text, type_name};
 use crate::{Error, Value};
@@ -60,7 +64,7 @@ pub(crate) const fn f(
     }
 }
 
-fn families() -> [&'static [Function]; 10] {
+fn families() -> [&'static [Function]; 13] {
     [
         string::FUNCTIONS,
         collection::FUNCTIONS,
@@ -72,6 +76,9 @@ fn families() -> [&'static [Function]; 10] {
         uri::FUNCTIONS,
         json::FUNCTIONS,
         number_format::FUNCTIONS,
+        xml::FUNCTIONS,
+        form_data::FUNCTIONS,
+        binary::FUNCTIONS,
     ]
 }
 
@@ -118,11 +125,6 @@ pub fn function_names() -> Vec<&'static str> {
     names
 }
 
-/// For functions whose names are known (so definitions validate) but not implemented yet.
-pub(crate) fn unsupported(_: &Ctx, _: &[Value]) -> Result<Value, Error> {
-    Err(Error::invalid("this function is not supported yet"))
-}
-
 // Argument helpers. `i` is 0-based; messages count from 1 as users do.
 
 pub(crate) fn arg(args: &[Value], i: usize) -> &Value {
@@ -145,12 +147,14 @@ pub(crate) fn arg_str<'v>(args: &'v [Value], i: usize, what: &str) -> Result<&'v
     }
 }
 
-/// A string argument with WDL's implicit conversion of scalars (null → `""`, numbers, booleans);
-/// arrays and objects are rejected.
+/// A string argument with WDL's implicit conversion of scalars (null → `""`, numbers, booleans,
+/// content envelopes as their text); arrays and other objects are rejected.
 pub(crate) fn arg_text(args: &[Value], i: usize, what: &str) -> Result<String, Error> {
     match arg(args, i) {
         Value::Array(_) => Err(wrong_type(i, what, "a string", arg(args, i))),
-        Value::Object(_) if as_num(arg(args, i)).is_none() => {
+        Value::Object(_)
+            if as_num(arg(args, i)).is_none() && as_envelope(arg(args, i)).is_none() =>
+        {
             Err(wrong_type(i, what, "a string", arg(args, i)))
         }
         v => Ok(to_text(v)),

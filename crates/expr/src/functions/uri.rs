@@ -1,4 +1,5 @@
-//! URI functions: percent-encoding (`uriComponent`, `decodeUriComponent`, ...) and the parts of
+//! URI functions: percent-encoding (`uriComponent`, `decodeUriComponent`, `uriComponentToBinary`
+//! which returns binary content, ...) and the parts of
 //! an absolute URI (`uriHost`, `uriPath`, `uriPort`, ...).
 //!
 //! The URI parser is deliberately small (scheme, authority, path, query, fragment) instead of a
@@ -15,7 +16,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("encodeUriComponent", 1, Some(1), Eager(encode)),
     f("uriComponentToString", 1, Some(1), Eager(decode)),
     f("decodeUriComponent", 1, Some(1), Eager(decode)),
-    f("uriComponentToBinary", 1, Some(1), Eager(decode)),
+    f("uriComponentToBinary", 1, Some(1), Eager(decode_binary)),
     f("uriHost", 1, Some(1), Eager(host)),
     f("uriPath", 1, Some(1), Eager(path)),
     f("uriPathAndQuery", 1, Some(1), Eager(path_and_query)),
@@ -41,6 +42,16 @@ fn decode(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
     let text = arg_text(args, 0, "value")?;
     Ok(Value::String(
         percent_decode_str(&text).decode_utf8_lossy().into_owned(),
+    ))
+}
+
+/// The decoded bytes as binary content (`application/octet-stream`).
+fn decode_binary(_: &Ctx, args: &[Value]) -> Result<Value, Error> {
+    let text = arg_text(args, 0, "value")?;
+    let bytes: Vec<u8> = percent_decode_str(&text).collect();
+    Ok(crate::content::envelope(
+        crate::content::OCTET_STREAM,
+        &bytes,
     ))
 }
 

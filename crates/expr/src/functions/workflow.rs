@@ -7,7 +7,7 @@
 //! [`Scope`]: crate::Scope
 
 use super::Kind::Eager;
-use super::{Function, arg_str, f, unsupported};
+use super::{Function, arg_str, f};
 use crate::eval::Ctx;
 use crate::value::find_key;
 use crate::{Error, Value};
@@ -16,12 +16,6 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("trigger", 0, Some(0), Eager(trigger)),
     f("triggerOutputs", 0, Some(0), Eager(trigger_outputs)),
     f("triggerBody", 0, Some(0), Eager(trigger_body)),
-    f("triggerFormDataValue", 1, Some(1), Eager(unsupported)),
-    f("triggerFormDataMultiValues", 1, Some(1), Eager(unsupported)),
-    f("triggerMultipartBody", 1, Some(1), Eager(unsupported)),
-    f("formDataValue", 2, Some(2), Eager(unsupported)),
-    f("formDataMultiValues", 2, Some(2), Eager(unsupported)),
-    f("multipartBody", 2, Some(2), Eager(unsupported)),
     f("actions", 1, Some(1), Eager(actions)),
     f("outputs", 1, Some(1), Eager(outputs)),
     f("actionOutputs", 1, Some(1), Eager(outputs)),
@@ -40,7 +34,7 @@ pub(super) const FUNCTIONS: &[Function] = &[
 ];
 
 /// `value?.name` with case-insensitive lookup: null when `value` is not an object or lacks it.
-fn member(value: Value, name: &str) -> Value {
+pub(super) fn member(value: Value, name: &str) -> Value {
     match value {
         Value::Object(mut map) => match find_key(&map, name).cloned() {
             Some(k) => map.swap_remove(&k).unwrap_or(Value::Null),

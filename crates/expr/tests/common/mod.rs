@@ -1,9 +1,10 @@
 //! A fixed, deterministic `Scope` shared by the integration tests: a trigger, two actions (one
 //! that ran, one that did not), parameters, variables, a fixed clock and fixed random bits.
 
-use hookflow_expr::{Error, ErrorKind, Scope, Value};
+use hookflow_expr::{Error, ErrorKind, Scope, Value, parse_template};
 use serde_json::json;
 
+#[allow(dead_code)]
 pub struct TestScope {
     pub trigger: Value,
     pub actions: Value,
@@ -31,6 +32,7 @@ impl Default for TestScope {
     }
 }
 
+#[allow(dead_code)]
 fn lookup(map: &Value, name: &str, what: &str) -> Result<Value, Error> {
     map.as_object()
         .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
@@ -91,4 +93,54 @@ pub fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// Evaluates `template` against `scope` and compares with `expected`: JSON text, or
+/// `!Kind: fragment` for an error of that kind whose message contains `fragment`.
+#[allow(dead_code)]
+pub fn check(scope: &dyn Scope, template: &str, expected: &str) -> Result<(), String> {
+    let result = parse_template(template).and_then(|t| t.eval(scope));
+    match (expected.strip_prefix('!'), result) {
+        (Some(err), Err(e)) => {
+            let (kind, fragment) = err.split_once(": ").unwrap_or((err, ""));
+            if format!("{:?}", e.kind) == kind && e.message.contains(fragment) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{template}: expected error {err}, got {:?}: {}",
+                    e.kind, e.message
+                ))
+            }
+        }
+        (Some(err), Ok(v)) => Err(format!("{template}: expected error {err}, got {v}")),
+        (None, Err(e)) => Err(format!(
+            "{template}: expected {expected}, got error {:?}: {}",
+            e.kind, e.message
+        )),
+        (None, Ok(v)) => {
+            let want: Value = serde_json::from_str(expected)
+                .map_err(|e| format!("bad expectation {expected}: {e}"))?;
+            if same(&v, &want) {
+                Ok(())
+            } else {
+                Err(format!("{template}: expected {want}, got {v}"))
+            }
+        }
+    }
+}
+
+/// Runs a whole table and fails listing every row that did not pass.
+#[allow(dead_code)]
+pub fn run_table(scope: &dyn Scope, cases: &[(&str, &str)]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(t, e)| check(scope, t, e).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

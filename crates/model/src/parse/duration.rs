@@ -12,7 +12,7 @@ const HOUR: u128 = 60 * MINUTE;
 const DAY: u128 = 24 * HOUR;
 
 /// Parses an ISO 8601 duration into milliseconds, or says why it is not one.
-pub(crate) fn parse_duration_ms(text: &str) -> Result<u64, String> {
+pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
     let invalid = || format!("'{text}' is not an ISO 8601 duration (e.g. PT30S, P2D, P1DT2H)");
     let upper = text.trim().to_ascii_uppercase();
     let Some(rest) = upper.strip_prefix('P') else {

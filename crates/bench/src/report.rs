@@ -1,0 +1,342 @@
+//! Results: one [`Row`] per figure, the machine they were measured on, the issue's targets
+//! with a verdict each, printed as a table and written as JSON.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::path::Path;
+
+/// Latency percentiles, milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Latency {
+    /// From latencies in microseconds, sorted ascending (nearest-rank percentiles).
+    pub fn of(sorted_us: &[u64]) -> Option<Latency> {
+        let ms = |q: f64| {
+            let rank = ((q * sorted_us.len() as f64).ceil() as usize).clamp(1, sorted_us.len());
+            sorted_us[rank - 1] as f64 / 1000.0
+        };
+        (!sorted_us.is_empty()).then(|| Latency {
+            p50: ms(0.50),
+            p90: ms(0.90),
+            p99: ms(0.99),
+            max: ms(1.0),
+        })
+    }
+}
+
+/// One line of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub scenario: String,
+    /// What this line measures (a scenario may have several).
+    pub measure: String,
+    /// `ok`, `not available yet`, or `FAILED: why`.
+    pub status: String,
+    pub parameters: String,
+    pub throughput: Option<f64>,
+    pub unit: String,
+    pub latency_ms: Option<Latency>,
+    pub peak_rss_kib: Option<u64>,
+    /// Throughput divided by the baseline's.
+    pub vs_baseline: Option<f64>,
+    pub note: String,
+    /// Scenario-specific figures.
+    pub extra: Map<String, Value>,
+}
+
+impl Row {
+    pub fn new(scenario: &str, measure: &str) -> Row {
+        Row {
+            scenario: scenario.into(),
+            measure: measure.into(),
+            status: "ok".into(),
+            parameters: String::new(),
+            throughput: None,
+            unit: String::new(),
+            latency_ms: None,
+            peak_rss_kib: None,
+            vs_baseline: None,
+            note: String::new(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn not_available(scenario: &str, measure: &str) -> Row {
+        let mut row = Row::new(scenario, measure);
+        row.status = "not available yet".into();
+        row
+    }
+
+    pub fn parameters(mut self, text: impl Into<String>) -> Row {
+        self.parameters = text.into();
+        self
+    }
+
+    pub fn throughput(mut self, value: f64, unit: &str) -> Row {
+        self.throughput = Some(value);
+        self.unit = unit.into();
+        self
+    }
+
+    pub fn latency(mut self, latency: Option<Latency>) -> Row {
+        self.latency_ms = latency;
+        self
+    }
+
+    pub fn rss(mut self, kib: Option<u64>) -> Row {
+        self.peak_rss_kib = kib;
+        self
+    }
+
+    pub fn note(mut self, text: impl Into<String>) -> Row {
+        self.note = text.into();
+        self
+    }
+
+    pub fn extra(&mut self, key: &str, value: impl Into<Value>) {
+        self.extra.insert(key.into(), value.into());
+    }
+
+    /// Marks a correctness failure (the run exits non-zero).
+    pub fn fail(&mut self, why: impl Into<String>) {
+        let why = why.into();
+        self.status = if self.failed() {
+            format!("{}; {why}", self.status)
+        } else {
+            format!("FAILED: {why}")
+        };
+    }
+
+    pub fn failed(&self) -> bool {
+        self.status.starts_with("FAILED")
+    }
+}
+
+/// Where the figures come from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu_model: String,
+    pub kernel: String,
+}
+
+impl Machine {
+    pub fn detect() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        Machine {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpu_model,
+            kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// One of the issue's targets and how this run did against it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub scenario: String,
+    pub target: String,
+    pub measured: String,
+    /// `met`, `missed`, or `not measured`.
+    pub verdict: String,
+}
+
+/// Everything written to the JSON file.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub started: String,
+    pub command: String,
+    pub machine: Machine,
+    /// `release` or `debug` (of this harness; the engine binary is named below).
+    pub bench_profile: String,
+    pub engine: String,
+    pub quick: bool,
+    pub rows: Vec<Row>,
+    pub targets: Vec<Verdict>,
+}
+
+impl Report {
+    pub fn print(&self) {
+        println!(
+            "\nmachine: {} cores, {}, Linux {}; bench build: {}; engine: {}",
+            self.machine.cores,
+            self.machine.cpu_model,
+            self.machine.kernel,
+            self.bench_profile,
+            self.engine
+        );
+        let header = [
+            "scenario",
+            "measure",
+            "parameters",
+            "throughput",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "max ms",
+            "peak RSS",
+            "vs baseline",
+            "status / note",
+        ];
+        let lines: Vec<Vec<String>> = self.rows.iter().map(cells).collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+        for line in &lines {
+            for (w, cell) in widths.iter_mut().zip(line) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let print_line = |cells: &[String]| {
+            let text: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    if (3..=9).contains(&i) {
+                        format!("{c:>w$}")
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect();
+            println!("{}", text.join(" | ").trim_end());
+        };
+        print_line(&header.map(String::from));
+        println!(
+            "{}",
+            widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("-|-")
+        );
+        for line in &lines {
+            print_line(line);
+        }
+        println!("\ntargets (issue 7):");
+        for t in &self.targets {
+            println!(
+                "  [{:^12}] {:<15} {:<55} measured: {}",
+                t.verdict, t.scenario, t.target, t.measured
+            );
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, serde_json::to_string_pretty(self)? + "\n")?;
+        Ok(())
+    }
+}
+
+fn cells(row: &Row) -> Vec<String> {
+    let num = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_default();
+    let lat = row.latency_ms;
+    let status = match (row.status.as_str(), row.note.as_str()) {
+        ("ok", note) => note.to_owned(),
+        (status, "") => status.to_owned(),
+        (status, note) => format!("{status}; {note}"),
+    };
+    vec![
+        row.scenario.clone(),
+        row.measure.clone(),
+        row.parameters.clone(),
+        row.throughput
+            .map(|t| format!("{t:.0} {}", row.unit))
+            .unwrap_or_default(),
+        num(lat.map(|l| l.p50)),
+        num(lat.map(|l| l.p90)),
+        num(lat.map(|l| l.p99)),
+        num(lat.map(|l| l.max)),
+        row.peak_rss_kib
+            .map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+            .unwrap_or_default(),
+        row.vs_baseline
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_default(),
+        status,
+    ]
+}
+
+/// The issue's targets, judged against this run's rows.
+pub fn verdicts(rows: &[Row], concurrency: usize) -> Vec<Verdict> {
+    let find = |scenario: &str, measure: &str| {
+        rows.iter()
+            .find(|r| r.scenario == scenario && r.measure == measure && r.status == "ok")
+    };
+    let judge = |scenario: &str, target: &str, measured: Option<(String, bool)>| Verdict {
+        scenario: scenario.into(),
+        target: target.into(),
+        verdict: match &measured {
+            Some((_, true)) => "met".into(),
+            Some((_, false)) => "missed".into(),
+            None => "not measured".into(),
+        },
+        measured: measured.map(|(m, _)| m).unwrap_or_else(|| "-".into()),
+    };
+    let accepted = find("ingest", "accepted (202 = durable)");
+    let mut out = vec![
+        judge(
+            "ingest",
+            ">= 25% of the baseline's req/s",
+            accepted
+                .and_then(|r| r.vs_baseline)
+                .map(|v| (format!("{:.1}%", v * 100.0), v >= 0.25)),
+        ),
+        judge(
+            "ingest",
+            "p99 < 20 ms at 64 connections",
+            accepted
+                .filter(|_| concurrency == 64)
+                .and_then(|r| r.latency_ms)
+                .map(|l| (format!("{:.2} ms", l.p99), l.p99 < 20.0)),
+        ),
+        judge(
+            "ingest",
+            "every acknowledged run durable (and completed)",
+            find("ingest", "completed").map(|_| ("all Succeeded".into(), true)),
+        ),
+    ];
+    let per_step = find("long-run", "per-step cost, early vs late");
+    out.push(judge(
+        "long-run",
+        "per-step cost at step 1,000 within 1.5x of step 10",
+        per_step.and_then(|r| {
+            if r.extra.contains_key("unresolved") {
+                return None;
+            }
+            let ratio = r.extra.get("late_over_early").and_then(Value::as_f64)?;
+            let late = r.extra.get("late_window").and_then(Value::as_str)?;
+            Some((format!("{ratio:.2}x (steps {late} vs 1-100)"), ratio <= 1.5))
+        }),
+    ));
+    for (scenario, target) in [
+        ("long-run", "Foreach over 10,000 items: per-step cost flat"),
+        (
+            "webhook-action",
+            "resume p99 < 5 ms beyond the service; >= 5,000 runs/s",
+        ),
+        (
+            "waiting",
+            "< 1 KiB RSS/run at 100k; restart < 3 s; >= 5,000 resumes/s",
+        ),
+    ] {
+        out.push(judge(scenario, target, None));
+    }
+    out
+}

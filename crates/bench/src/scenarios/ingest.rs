@@ -1,0 +1,143 @@
+//! `ingest`: concurrent POSTs of a 1 KiB JSON body to a Request trigger's callback URL
+//! (workflow: trigger → Compose → done). Figures: accepted runs/s (a `202` is only sent once
+//! the run is committed, so accepted = durable) with the client-side latency, and completed
+//! runs/s with each run's start → end time. Correctness: every `202`'s run id is found among
+//! the workflow's Succeeded runs once nothing is Running any more.
+
+use crate::{
+    Ctx,
+    engine::{Server, parse_time_ms},
+    load::{self, LoadSpec},
+    report::{Latency, Row},
+};
+use axum::body::Bytes;
+use serde_json::{Value, json};
+use std::{
+    collections::HashSet,
+    time::{Duration, Instant, UNIX_EPOCH},
+};
+
+const WORKFLOW: &str = "ingest";
+
+/// A JSON object of exactly 1,024 bytes.
+pub fn body() -> Bytes {
+    let head = r#"{"id":42,"kind":"bench","payload":""#;
+    let tail = r#""}"#;
+    let pad = "x".repeat(1024 - head.len() - tail.len());
+    let text = format!("{head}{pad}{tail}");
+    debug_assert_eq!(text.len(), 1024);
+    Bytes::from(text)
+}
+
+fn definition() -> Value {
+    json!({
+        "triggers": { "manual": { "type": "Request", "kind": "Http" } },
+        "actions": {
+            "Compose": {
+                "type": "Compose",
+                "inputs": { "id": "@triggerBody()?['id']", "kind": "@triggerBody()?['kind']" },
+                "runAfter": {}
+            }
+        }
+    })
+}
+
+pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
+    let engine = Server::start_engine(&ctx.engine)?;
+    engine.put_workflow(WORKFLOW, definition()).await?;
+    let url = engine.callback_url(WORKFLOW).await?;
+    eprintln!("ingest: engine pid {} on {}", engine.pid(), engine.base);
+
+    let result = load::run(LoadSpec {
+        label: "ingest".into(),
+        url,
+        body: body(),
+        concurrency: ctx.concurrency,
+        max_requests: ctx.requests,
+        max_duration: ctx.duration,
+        expect_status: 202,
+        keep_header: Some(hookflow_api::RUN_ID_HEADER),
+    })
+    .await;
+    let accepted_rps = result.throughput();
+    let mut accepted = Row::new("ingest", "accepted (202 = durable)")
+        .parameters(ctx.load_parameters())
+        .throughput(accepted_rps, "runs/s")
+        .latency(Latency::of(&result.latencies_us));
+    accepted.vs_baseline = ctx.vs_baseline(accepted_rps);
+    accepted.extra("accepted", result.ok);
+    if result.failed > 0 {
+        accepted.fail(format!(
+            "{} of {} requests not accepted ({:?}): {:?}",
+            result.failed, result.sent, result.statuses, result.sample_errors
+        ));
+    }
+    if result.kept.len() as u64 != result.ok {
+        accepted.fail("a 202 came without a run id header");
+    }
+
+    // Completion: wait until nothing is Running, then check every accepted run Succeeded.
+    let mut completed = Row::new("ingest", "completed").parameters(ctx.load_parameters());
+    let waited = Instant::now();
+    let timeout = Duration::from_secs(60).max(Duration::from_millis(result.ok * 10));
+    eprintln!(
+        "ingest: {} accepted; waiting for them to complete",
+        result.ok
+    );
+    while engine.any_run(WORKFLOW, "Running").await? {
+        if waited.elapsed() > timeout {
+            completed.fail(format!("runs still Running after {timeout:?}"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let succeeded = engine.list_runs(WORKFLOW, "Succeeded").await?;
+    let failed = engine.list_runs(WORKFLOW, "Failed").await?;
+    let ids: HashSet<&str> = succeeded.iter().map(|r| r.name.as_str()).collect();
+    let accepted_ids: HashSet<&str> = result.kept.iter().map(String::as_str).collect();
+    let missing = accepted_ids.iter().filter(|id| !ids.contains(*id)).count();
+    if missing > 0 || !failed.is_empty() {
+        completed.fail(format!(
+            "{missing} accepted runs not Succeeded; {} Failed runs",
+            failed.len()
+        ));
+    }
+
+    // Completed runs/s: accepted runs over first request sent → last run's endTime.
+    let start_ms = result
+        .started_at
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut last_end = start_ms;
+    let mut run_us: Vec<u64> = Vec::with_capacity(succeeded.len());
+    for run in succeeded
+        .iter()
+        .filter(|r| accepted_ids.contains(r.name.as_str()))
+    {
+        let start = parse_time_ms(&run.start_time);
+        let end = run.end_time.as_deref().and_then(parse_time_ms);
+        if let (Some(start), Some(end)) = (start, end) {
+            last_end = last_end.max(end);
+            run_us.push((end - start).max(0) as u64 * 1000);
+        }
+    }
+    run_us.sort_unstable();
+    let span_s = ((last_end - start_ms) as f64 / 1000.0).max(1e-3);
+    let completed_rps = result.ok as f64 / span_s;
+    completed = completed
+        .throughput(completed_rps, "runs/s")
+        .latency(Latency::of(&run_us))
+        .note("latency = run startTime -> endTime (engine clock, ms resolution)");
+    completed.vs_baseline = ctx.vs_baseline(completed_rps);
+    completed.extra("succeeded", succeeded.len() as u64);
+    completed.extra("first_request_to_last_end_s", span_s);
+
+    let rss = engine.peak_rss_kib();
+    accepted.peak_rss_kib = rss;
+    completed.peak_rss_kib = rss;
+    eprintln!(
+        "ingest: {} Succeeded, {accepted_rps:.0} accepted/s, {completed_rps:.0} completed/s",
+        succeeded.len()
+    );
+    Ok(vec![accepted, completed])
+}

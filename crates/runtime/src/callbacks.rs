@@ -1,0 +1,127 @@
+//! Webhook action callbacks: the signed URL a waiting action hands its service, and what
+//! happens when the service calls it (logicapps-spec §2.5). The first valid callback resolves
+//! the action's wait — atomically, with its event appended to the run's inbox — and gets
+//! `200` once that is durable; later ones get `409` (a repeat of the winning delivery gets the
+//! winner's answer again).
+
+use crate::{
+    Error, Handle, Result, signing,
+    signing::{API_VERSION, SAS_VERSION},
+    triggers::{InboundRequest, body_value, delivery_key, query_value},
+};
+use hookflow_engine::Event;
+use hookflow_store::{CallbackDelivery, CallbackOutcome};
+use serde_json::{Map, Value};
+
+/// What a callback achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackAnswer {
+    /// It resumed the action (or repeats the delivery that did).
+    Accepted,
+    /// The action no longer waits: another callback won, it timed out, or was cancelled.
+    Conflict(String),
+}
+
+impl Handle {
+    /// The callback URL of `action` in `run_id`, signed with `key`: unique per run and action.
+    pub(crate) fn action_callback_url(
+        &self,
+        workflow: &str,
+        run_id: &str,
+        action: &str,
+        key: &str,
+    ) -> String {
+        let sp = action_permission(run_id, action);
+        let sig = signing::sign(key, workflow, &sp, SAS_VERSION);
+        format!(
+            "{}/workflows/{}/runs/{}/actions/{}/run?api-version={API_VERSION}&sp={}&sv={SAS_VERSION}&sig={sig}",
+            self.inner.options.public_url,
+            signing::encode(workflow),
+            signing::encode(run_id),
+            signing::encode(action),
+            signing::encode(&sp)
+        )
+    }
+
+    /// Delivers a callback to a waiting webhook action.
+    pub async fn action_callback(
+        &self,
+        workflow: &str,
+        run_id: &str,
+        action: &str,
+        request: InboundRequest,
+    ) -> Result<CallbackAnswer> {
+        let record = self.workflow_record(workflow).await?;
+        let sp = query_value(&request.query, "sp").unwrap_or_default();
+        let sv = query_value(&request.query, "sv").unwrap_or_default();
+        let sig = query_value(&request.query, "sig").unwrap_or_default();
+        let granted = sp == action_permission(run_id, action);
+        if !granted
+            || !signing::verify(
+                [&record.primary_key, &record.secondary_key],
+                &record.name,
+                sp,
+                sv,
+                sig,
+            )
+        {
+            return Err(Error::Unauthorized);
+        }
+        if !request.method.eq_ignore_ascii_case("POST") {
+            return Err(Error::MethodNotAllowed(format!(
+                "a callback is a POST, not a {}",
+                request.method
+            )));
+        }
+        // Disabling a workflow invalidates its waiting actions' callback URLs (2026 docs).
+        if !record.enabled {
+            return Err(Error::NotFound(format!(
+                "workflow '{workflow}' is disabled"
+            )));
+        }
+        let mut headers = Map::new();
+        let content_type = request
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone());
+        for (name, value) in &request.headers {
+            if !name.eq_ignore_ascii_case("authorization") {
+                headers.insert(name.clone(), Value::String(value.clone()));
+            }
+        }
+        let body = body_value(content_type.as_deref(), &request.body)?;
+        let event = Event::CallbackReceived {
+            action: action.to_owned(),
+            headers,
+            body,
+        };
+        let delivery = CallbackDelivery {
+            run_id: run_id.to_owned(),
+            action: action.to_owned(),
+            delivery_key: delivery_key(&request.headers),
+            event: serde_json::to_value(event).expect("events serialize"),
+            now: self.now(),
+        };
+        match self.inner.store.accept_callback(delivery).await? {
+            CallbackOutcome::Accepted => {
+                self.inner.run_work.notify_one();
+                Ok(CallbackAnswer::Accepted)
+            }
+            CallbackOutcome::Repeat => Ok(CallbackAnswer::Accepted),
+            CallbackOutcome::Refused { by } => Ok(CallbackAnswer::Conflict(match by.as_str() {
+                "Callback" => "the action was already resumed by another callback".to_owned(),
+                "TimedOut" => "the action timed out".to_owned(),
+                _ => "the action no longer waits for a callback".to_owned(),
+            })),
+            CallbackOutcome::NotFound => Err(Error::NotFound(format!(
+                "waiting action '{action}' of run '{run_id}'"
+            ))),
+        }
+    }
+}
+
+/// The permission an action callback URL grants.
+fn action_permission(run_id: &str, action: &str) -> String {
+    format!("/runs/{run_id}/actions/{action}/run")
+}

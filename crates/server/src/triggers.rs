@@ -1,0 +1,81 @@
+//! Trigger state: the webhook subscription ledger (`/api/subscriptions`, per workflow) and
+//! each trigger's history of fires and subscribe/unsubscribe attempts.
+
+use crate::{ApiError, AppState, extract::Query};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    routing::get,
+};
+use hookflow_api as api;
+use hookflow_engine::format_time;
+use serde::Deserialize;
+use serde_json::Value;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/subscriptions", get(all_subscriptions))
+        .route(
+            "/workflows/{name}/subscriptions",
+            get(workflow_subscriptions),
+        )
+        .route(
+            "/workflows/{name}/triggers/{trigger}/histories",
+            get(histories),
+        )
+}
+
+async fn all_subscriptions(
+    State(state): State<AppState>,
+) -> Result<Json<api::List<Value>>, ApiError> {
+    let value = state.handle.list_subscriptions(None).await?;
+    Ok(Json(api::List {
+        value,
+        next_link: None,
+    }))
+}
+
+async fn workflow_subscriptions(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<api::List<Value>>, ApiError> {
+    let value = state.handle.list_subscriptions(Some(&name)).await?;
+    Ok(Json(api::List {
+        value,
+        next_link: None,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    #[serde(alias = "$top")]
+    top: Option<u32>,
+}
+
+async fn histories(
+    State(state): State<AppState>,
+    Path((name, trigger)): Path<(String, String)>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<api::List<api::TriggerHistory>>, ApiError> {
+    let limit = query.top.unwrap_or(100).clamp(1, 1000);
+    let entries = state
+        .handle
+        .trigger_histories(&name, &trigger, limit)
+        .await?;
+    let value = entries
+        .into_iter()
+        .map(|h| api::TriggerHistory {
+            name: h.id,
+            kind: h.kind,
+            status: h.status,
+            start_time: format_time(h.start_time),
+            end_time: format_time(h.end_time),
+            run: h.run_id,
+            detail: h.detail,
+        })
+        .collect();
+    Ok(Json(api::List {
+        value,
+        next_link: None,
+    }))
+}

@@ -1,0 +1,172 @@
+//! SQL of trigger state: recording fires (runs + history + delivery key, atomically), the
+//! subscription ledger and trigger history.
+
+use crate::error::{DbError, backend};
+use crate::rows;
+use crate::runs;
+use hookflow_store::{
+    Fire, FireOutcome, SubscriptionRecord, SubscriptionState, TriggerHistoryRecord,
+};
+use rusqlite::{Connection, Row, params};
+
+/// Records a fire unless its delivery key was already seen (and has not expired).
+pub(crate) fn record_fire(conn: &Connection, fire: &Fire) -> Result<FireOutcome, DbError> {
+    let now = fire.history.start_time;
+    if let Some(dedup) = &fire.dedup {
+        // Expired keys are dropped here, where they would otherwise be found: the table holds
+        // no more than the retention window's worth of deliveries.
+        conn.prepare_cached("DELETE FROM fire_keys WHERE expires_at < ?1")?
+            .execute([now])?;
+        let mut select =
+            conn.prepare_cached("SELECT answer FROM fire_keys WHERE workflow = ?1 AND key = ?2")?;
+        let found = rows::first(select.query(params![dedup.workflow, dedup.key])?, |row| {
+            rows::json(row.get(0)?)
+        })?;
+        if let Some(answer) = found {
+            return Ok(FireOutcome::Duplicate { answer });
+        }
+        conn.prepare_cached(
+            "INSERT INTO fire_keys (workflow, key, answer, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            dedup.workflow,
+            dedup.key,
+            rows::json_text(&dedup.answer),
+            dedup.expires_at
+        ])?;
+    }
+    for run in &fire.runs {
+        runs::create(conn, run)?;
+    }
+    add_history(conn, &fire.history)?;
+    Ok(FireOutcome::Recorded)
+}
+
+macro_rules! subscription_columns {
+    () => {
+        "id, workflow, trigger_name, version_id, state, target, fingerprint, callback_url, \
+         subscribe_response, unsubscribe, attempts, next_attempt_at, last_error, created_at, \
+         updated_at"
+    };
+}
+
+pub(crate) fn put_subscription(conn: &Connection, sub: &SubscriptionRecord) -> Result<(), DbError> {
+    conn.prepare_cached(concat!(
+        "INSERT OR REPLACE INTO subscriptions (",
+        subscription_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))?
+    .execute(params![
+        sub.id,
+        sub.workflow,
+        sub.trigger,
+        sub.version_id,
+        sub.state.as_str(),
+        sub.target,
+        sub.fingerprint,
+        sub.callback_url,
+        rows::optional_json_text(sub.subscribe_response.as_ref()),
+        rows::optional_json_text(sub.unsubscribe.as_ref()),
+        sub.attempts,
+        sub.next_attempt_at,
+        sub.last_error,
+        sub.created_at,
+        sub.updated_at,
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn list_subscriptions(
+    conn: &Connection,
+    workflow: Option<&str>,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    match workflow {
+        Some(workflow) => {
+            let mut select = conn.prepare_cached(concat!(
+                "SELECT ",
+                subscription_columns!(),
+                " FROM subscriptions WHERE workflow = ?1 ORDER BY created_at, id"
+            ))?;
+            rows::all(select.query([workflow])?, subscription)
+        }
+        None => {
+            let mut select = conn.prepare_cached(concat!(
+                "SELECT ",
+                subscription_columns!(),
+                " FROM subscriptions ORDER BY created_at, id"
+            ))?;
+            rows::all(select.query([])?, subscription)
+        }
+    }
+}
+
+fn subscription(row: &Row<'_>) -> Result<SubscriptionRecord, DbError> {
+    let state: String = row.get(4)?;
+    Ok(SubscriptionRecord {
+        id: row.get(0)?,
+        workflow: row.get(1)?,
+        trigger: row.get(2)?,
+        version_id: row.get(3)?,
+        state: SubscriptionState::parse(&state)
+            .ok_or_else(|| backend(format!("stored subscription state '{state}'")))?,
+        target: row.get(5)?,
+        fingerprint: row.get(6)?,
+        callback_url: row.get(7)?,
+        subscribe_response: rows::optional_json(row.get(8)?)?,
+        unsubscribe: rows::optional_json(row.get(9)?)?,
+        attempts: row.get(10)?,
+        next_attempt_at: row.get(11)?,
+        last_error: row.get(12)?,
+        created_at: row.get(13)?,
+        updated_at: row.get(14)?,
+    })
+}
+
+pub(crate) fn add_history(conn: &Connection, entry: &TriggerHistoryRecord) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "INSERT INTO trigger_histories \
+         (id, workflow, trigger_name, kind, status, start_time, end_time, run_id, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        entry.id,
+        entry.workflow,
+        entry.trigger,
+        entry.kind,
+        entry.status,
+        entry.start_time,
+        entry.end_time,
+        entry.run_id,
+        rows::json_text(&entry.detail),
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn list_histories(
+    conn: &Connection,
+    workflow: &str,
+    trigger: &str,
+    limit: u32,
+) -> Result<Vec<TriggerHistoryRecord>, DbError> {
+    let mut select = conn.prepare_cached(
+        "SELECT id, workflow, trigger_name, kind, status, start_time, end_time, run_id, detail \
+         FROM trigger_histories WHERE workflow = ?1 AND trigger_name = ?2 \
+         ORDER BY seq DESC LIMIT ?3",
+    )?;
+    rows::all(
+        select.query(params![workflow, trigger, i64::from(limit)])?,
+        |row| {
+            Ok(TriggerHistoryRecord {
+                id: row.get(0)?,
+                workflow: row.get(1)?,
+                trigger: row.get(2)?,
+                kind: row.get(3)?,
+                status: row.get(4)?,
+                start_time: row.get(5)?,
+                end_time: row.get(6)?,
+                run_id: row.get(7)?,
+                detail: rows::json(row.get(8)?)?,
+            })
+        },
+    )
+}

@@ -1,0 +1,93 @@
+//! SQL of webhook action waits: opened and closed by steps, resolved by a callback or by the
+//! timeout sweep. Every resolution is a conditional update on `state = 'Waiting'`, so exactly
+//! one of them wins, and the winner appends its event to the run's inbox in the same
+//! transaction.
+
+use crate::error::DbError;
+use crate::work;
+use hookflow_engine::Event;
+use hookflow_store::{CallbackDelivery, CallbackOutcome, WaitWrite};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(crate) fn write(conn: &Connection, run_id: &str, wait: &WaitWrite) -> Result<(), DbError> {
+    match wait {
+        WaitWrite::Open { action, timeout_at } => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO waits (run_id, action, state, timeout_at) \
+                 VALUES (?1, ?2, 'Waiting', ?3)",
+            )?
+            .execute(params![run_id, action, timeout_at])?;
+        }
+        WaitWrite::Close { action } => {
+            conn.prepare_cached(
+                "UPDATE waits SET state = 'Closed' WHERE run_id = ?1 AND action = ?2 \
+                 AND state = 'Waiting'",
+            )?
+            .execute(params![run_id, action])?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn accept_callback(
+    conn: &Connection,
+    delivery: &CallbackDelivery,
+) -> Result<CallbackOutcome, DbError> {
+    let won = conn
+        .prepare_cached(
+            "UPDATE waits SET state = 'Callback', delivery_key = ?3, resolved_at = ?4 \
+             WHERE run_id = ?1 AND action = ?2 AND state = 'Waiting'",
+        )?
+        .execute(params![
+            delivery.run_id,
+            delivery.action,
+            delivery.delivery_key,
+            delivery.now
+        ])?;
+    if won == 1 {
+        work::insert_event(conn, &delivery.run_id, &delivery.event, delivery.now)?;
+        return Ok(CallbackOutcome::Accepted);
+    }
+    let found: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT state, delivery_key FROM waits WHERE run_id = ?1 AND action = ?2")?
+        .query_row(params![delivery.run_id, delivery.action], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    Ok(match found {
+        None => CallbackOutcome::NotFound,
+        Some((state, key))
+            if state == "Callback" && key.is_some() && key == delivery.delivery_key =>
+        {
+            CallbackOutcome::Repeat
+        }
+        Some((state, _)) => CallbackOutcome::Refused { by: state },
+    })
+}
+
+/// Resolves due waits as timed out, each with a `WaitTimedOut` event.
+pub(crate) fn resolve_timeouts(conn: &Connection, now: i64, limit: u32) -> Result<u32, DbError> {
+    let due: Vec<(String, String)> = {
+        let mut select = conn.prepare_cached(
+            "SELECT run_id, action FROM waits WHERE state = 'Waiting' AND timeout_at <= ?1 \
+             ORDER BY timeout_at LIMIT ?2",
+        )?;
+        let rows = select.query_map(params![now, i64::from(limit)], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut resolve = conn.prepare_cached(
+        "UPDATE waits SET state = 'TimedOut', resolved_at = ?3 \
+         WHERE run_id = ?1 AND action = ?2 AND state = 'Waiting'",
+    )?;
+    let mut resolved = 0;
+    for (run_id, action) in due {
+        if resolve.execute(params![run_id, action, now])? == 1 {
+            let event = serde_json::to_value(Event::WaitTimedOut { action })?;
+            work::insert_event(conn, &run_id, &event, now)?;
+            resolved += 1;
+        }
+    }
+    Ok(resolved)
+}
