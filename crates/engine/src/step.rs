@@ -43,10 +43,12 @@ impl Transition {
     }
 }
 
-/// Applies `event` to `state`. Events for a run that has ended change nothing.
+/// Applies `event` to `state`. Events for a run that has ended change nothing, but for a
+/// late subscribe response: a webhook action that timed out or was cancelled while its
+/// subscribe call was in flight owes the service an unsubscribe once that call has succeeded.
 pub fn step(state: &mut RunState, event: Event, ctx: &StepContext<'_>) -> Transition {
     let mut transition = Transition::default();
-    if state.status.is_terminal() {
+    if state.status.is_terminal() && !matches!(event, Event::SubscribeCompleted { .. }) {
         return transition;
     }
     match event {

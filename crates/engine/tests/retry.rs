@@ -3,9 +3,12 @@
 use hookflow_engine::RetryPolicy;
 use serde_json::{Value, json};
 
+/// Per retry (1, 2, ...), the range its delay must fall in, or `None`: no more retries.
+type Delays = &'static [Option<(u64, u64)>];
+
 #[test]
 fn policies_parse_and_space_their_retries() {
-    let cases: &[(Value, &[Option<(u64, u64)>])] = &[
+    let cases: &[(Value, Delays)] = &[
         (json!({ "type": "none" }), &[None]),
         (
             json!({ "type": "fixed", "count": 2, "interval": "PT10S" }),

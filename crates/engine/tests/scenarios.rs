@@ -200,13 +200,7 @@ fn run_all(scenario: &Scenario) -> (RunState, Vec<Outward>) {
     let outward = scenario
         .events
         .iter()
-        .map(|(at, event)| {
-            Outward::of(step(
-                &mut state,
-                event.clone(),
-                &scenario.ctx(*at, &env),
-            ))
-        })
+        .map(|(at, event)| Outward::of(step(&mut state, event.clone(), &scenario.ctx(*at, &env))))
         .collect();
     (state, outward)
 }

@@ -1,8 +1,9 @@
 //! Reading run history and cancelling runs.
 
 use crate::{Error, Handle, Result};
-use hookflow_engine::{Event, RunStatus};
+use hookflow_engine::{Event, RunStatus, format_time};
 use hookflow_store::{ActionRecord, NewEvent, RunQuery, RunRecord};
+use serde_json::{Value, json};
 
 impl Handle {
     /// Runs of `workflow`, newest first.
@@ -67,6 +68,67 @@ impl Handle {
             due_at: self.now(),
         };
         self.inner.store.push_event(event).await?;
+        self.inner.run_work.notify_one();
+        Ok(())
+    }
+
+    /// Open waits of webhook actions (of one workflow, or all), oldest first: what the outside
+    /// world owes us.
+    pub async fn list_waits(&self, workflow: Option<&str>, limit: u32) -> Result<Vec<Value>> {
+        let waits = self.inner.store.list_waits(workflow, limit).await?;
+        Ok(waits
+            .into_iter()
+            .map(|wait| {
+                let response = wait
+                    .action_inputs
+                    .as_ref()
+                    .and_then(|i| i.get("subscribeResponse"));
+                let subscription = match response
+                    .and_then(|r| r.get("statusCode"))
+                    .and_then(Value::as_u64)
+                {
+                    None => "Subscribing",
+                    Some(200..=299) => "Subscribed",
+                    Some(_) => "SubscribeFailed",
+                };
+                json!({
+                    "run": wait.run_id,
+                    "workflow": wait.workflow,
+                    "action": wait.action,
+                    "since": format_time(wait.opened_at),
+                    "deadline": format_time(wait.timeout_at),
+                    "subscription": subscription,
+                })
+            })
+            .collect())
+    }
+
+    /// Cancels every run of `workflow` still running (deleting a workflow cancels its runs).
+    pub(crate) async fn cancel_running_runs(&self, workflow: &str) -> Result<()> {
+        let mut before = None;
+        loop {
+            let query = RunQuery {
+                workflow: workflow.to_owned(),
+                status: Some(RunStatus::Running),
+                limit: 500,
+                before,
+            };
+            let runs = self.inner.store.list_runs(query).await?;
+            for run in &runs {
+                let event = NewEvent {
+                    run_id: run.id.clone(),
+                    event: serde_json::to_value(Event::Cancel).expect("events serialize"),
+                    due_at: self.now(),
+                };
+                self.inner.store.push_event(event).await?;
+            }
+            match runs.last() {
+                Some(last) if runs.len() == 500 => {
+                    before = Some((last.start_time, last.id.clone()))
+                }
+                _ => break,
+            }
+        }
         self.inner.run_work.notify_one();
         Ok(())
     }

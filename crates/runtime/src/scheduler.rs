@@ -7,8 +7,8 @@
 
 use crate::{Handle, SyncReply, compiled::Compiled};
 use hookflow_engine::{
-    ActionState, Effect, Environment, Event, Limits, RunFields, RunState, StepContext, Transition,
-    Unsubscribe, WaitChange,
+    ActionState, ActionStatus, Effect, Environment, Event, Limits, RunFields, RunState,
+    StepContext, Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
     ActionRecord, Claim, ClaimedRun, NewEffect, RunUpdate, StepCommit, SubscriptionRecord,
@@ -150,7 +150,15 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
     }
     after_commit(handle, &run_id, &cached, transition);
     cached.seq = claimed.seq + 1;
-    if !cached.state.status.is_terminal() {
+    // Only runs with a call in flight stay cached: a run that merely waits (for a callback or
+    // a timer) is a row, not memory, and is reloaded when it moves again.
+    let in_flight = cached
+        .state
+        .actions
+        .iter()
+        .flatten()
+        .any(|a| a.status == ActionStatus::Running);
+    if !cached.state.status.is_terminal() && in_flight {
         handle
             .inner
             .runs
@@ -274,6 +282,7 @@ fn build_commit(
         .map(|wait| match wait {
             WaitChange::Open { action, timeout_at } => WaitWrite::Open {
                 action: action.clone(),
+                opened_at: now,
                 timeout_at: *timeout_at,
             },
             WaitChange::Close { action } => WaitWrite::Close {

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -54,9 +54,16 @@ fn payload(workflow: &str, sp: &str, sv: &str) -> String {
     format!("{workflow}\n{sp}\n{sv}")
 }
 
+/// Characters a path segment or query value keeps as they are (RFC 3986 unreserved).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes one path segment or query value.
 pub(crate) fn encode(text: &str) -> String {
-    utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// A fresh random access key (256 bits, base64url).

@@ -552,12 +552,11 @@ fn add_tracking_headers(request: &mut HttpRequest, sub: &SubscriptionRecord) {
 /// `unsubscribe` as written, with `url` accepted as a synonym of `uri`.
 fn normalized_unsubscribe(raw: &Value) -> Value {
     let mut raw = raw.clone();
-    if let Some(object) = raw.as_object_mut() {
-        if !object.contains_key("uri") {
-            if let Some(url) = object.remove("url") {
-                object.insert("uri".into(), url);
-            }
-        }
+    if let Some(object) = raw.as_object_mut()
+        && !object.contains_key("uri")
+        && let Some(url) = object.remove("url")
+    {
+        object.insert("uri".into(), url);
     }
     raw
 }

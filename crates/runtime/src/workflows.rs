@@ -120,13 +120,17 @@ impl Handle {
         self.view_of(record).await
     }
 
-    /// Deletes the workflow (its runs stay in history) and unsubscribes its webhook triggers.
+    /// Deletes the workflow (its runs stay in history, cancelled if still running) and
+    /// unsubscribes its webhook triggers.
     pub async fn delete_workflow(&self, name: &str) -> Result<()> {
         let _guard = self.inner.management.lock().await;
         if !self.inner.store.delete_workflow(name).await? {
             return Err(not_found(name));
         }
-        self.settle_subscriptions(name).await
+        self.settle_subscriptions(name).await?;
+        // Deleting a workflow cancels its runs (logicapps-spec §5.4); waiting webhook actions
+        // unsubscribe as they are cancelled.
+        self.cancel_running_runs(name).await
     }
 
     /// Replaces one access key: every URL signed with the old one stops working. Webhook

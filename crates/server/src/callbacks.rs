@@ -26,7 +26,10 @@ pub(crate) fn routes() -> Router<AppState> {
             "/workflows/{name}/triggers/{trigger}/paths/invoke/{*relative}",
             any(invoke_relative),
         )
-        .route("/workflows/{name}/runs/{run}/actions/{action}/run", any(action_callback))
+        .route(
+            "/workflows/{name}/runs/{run}/actions/{action}/run",
+            any(action_callback),
+        )
 }
 
 async fn invoke_root(
@@ -108,11 +111,17 @@ async fn action_callback(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let request = inbound(method, query, headers, body, None)?;
-    match state.handle.action_callback(&name, &run, &action, request).await? {
+    match state
+        .handle
+        .action_callback(&name, &run, &action, request)
+        .await?
+    {
         CallbackAnswer::Accepted => Ok(StatusCode::OK.into_response()),
-        CallbackAnswer::Conflict(message) => {
-            Err(ApiError::new(StatusCode::CONFLICT, "ActionNotWaiting", message))
-        }
+        CallbackAnswer::Conflict(message) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ActionNotWaiting",
+            message,
+        )),
     }
 }
 
@@ -128,9 +137,20 @@ fn inbound(
     let query = query.map(|q| url_pairs(&q)).unwrap_or_default();
     let headers = headers
         .iter()
-        .map(|(k, v)| (canonical(k), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                canonical(k),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    Ok(InboundRequest { method: method.to_string(), relative_path, query, headers, body: body.to_vec() })
+    Ok(InboundRequest {
+        method: method.to_string(),
+        relative_path,
+        query,
+        headers,
+        body: body.to_vec(),
+    })
 }
 
 fn reply_response(reply: SyncReply) -> Response {

@@ -1,8 +1,11 @@
 //! The HTTP layer: [`router`] builds the whole API as a value; only the binary serves it.
 //!
-//! - `/api/...`: the management API (workflows, versions, runs, actions), JSON, optionally
-//!   behind a bearer token.
+//! - `/api/...`: the management API (workflows, versions, runs, actions, webhook
+//!   subscriptions, trigger histories, and the HttpWebhook actions waiting for their callbacks
+//!   at `/api/waits` and `/api/workflows/{name}/waits`), JSON, optionally behind a bearer token.
 //! - `/workflows/{name}/triggers/{trigger}/paths/invoke[/...]`: signed trigger callback URLs.
+//! - `/workflows/{name}/runs/{run}/actions/{action}/run`: signed callback URLs of waiting
+//!   HttpWebhook actions.
 //! - `/healthz`, `/api/openapi.json`.
 //!
 //! Only this crate knows axum and HTTP status codes; every error leaves as [`ApiError`].

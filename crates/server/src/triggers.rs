@@ -1,5 +1,6 @@
-//! Trigger state: the webhook subscription ledger (`/api/subscriptions`, per workflow) and
-//! each trigger's history of fires and subscribe/unsubscribe attempts.
+//! Webhook state: the subscription ledger (`/api/subscriptions`, per workflow), each
+//! trigger's history of fires and subscribe/unsubscribe attempts, and the webhook actions
+//! waiting for their callbacks (`/api/waits`, per workflow).
 
 use crate::{ApiError, AppState, extract::Query};
 use axum::{
@@ -23,6 +24,8 @@ pub(crate) fn routes() -> Router<AppState> {
             "/workflows/{name}/triggers/{trigger}/histories",
             get(histories),
         )
+        .route("/waits", get(all_waits))
+        .route("/workflows/{name}/waits", get(workflow_waits))
 }
 
 async fn all_subscriptions(
@@ -74,6 +77,38 @@ async fn histories(
             detail: h.detail,
         })
         .collect();
+    Ok(Json(api::List {
+        value,
+        next_link: None,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct WaitsQuery {
+    #[serde(alias = "$top")]
+    top: Option<u32>,
+}
+
+/// Every webhook action waiting for its callback, oldest first.
+async fn all_waits(
+    State(state): State<AppState>,
+    Query(query): Query<WaitsQuery>,
+) -> Result<Json<api::List<Value>>, ApiError> {
+    let limit = query.top.unwrap_or(1000).clamp(1, 10_000);
+    let value = state.handle.list_waits(None, limit).await?;
+    Ok(Json(api::List {
+        value,
+        next_link: None,
+    }))
+}
+
+async fn workflow_waits(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<WaitsQuery>,
+) -> Result<Json<api::List<Value>>, ApiError> {
+    let limit = query.top.unwrap_or(1000).clamp(1, 10_000);
+    let value = state.handle.list_waits(Some(&name), limit).await?;
     Ok(Json(api::List {
         value,
         next_link: None,

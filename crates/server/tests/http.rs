@@ -1792,7 +1792,8 @@ mod runs {
 mod webhooks {
     //! HttpWebhook triggers and actions against a small local service: the subscription
     //! ledger, trigger histories, repeated deliveries, subscribe failures (`502`), key
-    //! regeneration, and the callback URL of a waiting action (`200`, then `409`).
+    //! regeneration, the callback URL of a waiting action (`200`, then `409`), and the list of
+    //! waiting actions (`/api/waits`, per workflow).
 
     use crate::support::{App, Reply, hello, local_path, server_options};
     use axum::{
@@ -2270,7 +2271,10 @@ mod webhooks {
             if let Some(value) = check().await {
                 return value;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{what}: deadline passed");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: deadline passed"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -2335,6 +2339,19 @@ mod webhooks {
         app.raw(builder.body(body.into()).unwrap()).await
     }
 
+    /// POSTs `body` as JSON to a callback path, with extra headers.
+    async fn post_json(app: &App, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+        call_back(
+            app,
+            Method::POST,
+            path,
+            "application/json",
+            body.to_string(),
+            headers,
+        )
+        .await
+    }
+
     #[tokio::test]
     async fn a_waiting_action_is_resumed_once_by_its_callback_url() {
         let app = App::start().await;
@@ -2357,16 +2374,6 @@ mod webhooks {
             action(&app, "approvals", &run_id, "Wait").await["status"],
             "Waiting"
         );
-        let callback = |body: &Value, headers: &[(&str, &str)]| {
-            call_back(
-                &app,
-                Method::POST,
-                &path,
-                "application/json",
-                body.to_string(),
-                headers,
-            )
-        };
 
         // Refusals change nothing: a callback is a POST...
         for method in [Method::GET, Method::PUT, Method::PATCH, Method::DELETE] {
@@ -2402,16 +2409,23 @@ mod webhooks {
         app.post("/api/workflows/approvals/disable", None)
             .await
             .expect(200);
-        callback(&json!({}), &[])
+        post_json(&app, &path, &json!({}), &[])
             .await
             .expect_error(404, "NotFound");
         app.post("/api/workflows/approvals/enable", None)
             .await
             .expect(200);
         // ...with a body that is what it says.
-        call_back(&app, Method::POST, &path, "application/json", "{not json", &[])
-            .await
-            .expect_error(400, "BadRequest");
+        call_back(
+            &app,
+            Method::POST,
+            &path,
+            "application/json",
+            "{not json",
+            &[],
+        )
+        .await
+        .expect_error(400, "BadRequest");
         assert_eq!(
             action(&app, "approvals", &run_id, "Wait").await["status"],
             "Waiting"
@@ -2426,9 +2440,14 @@ mod webhooks {
 
         // The first valid callback resumes the action: 200, empty, once durable.
         let approve = json!({ "decision": "approve" });
-        let reply = callback(&approve, &[("X-Approver", "ada"), ("Idempotency-Key", "d1")])
-            .await
-            .expect(200);
+        let reply = post_json(
+            &app,
+            &path,
+            &approve,
+            &[("X-Approver", "ada"), ("Idempotency-Key", "d1")],
+        )
+        .await
+        .expect(200);
         assert!(reply.body.is_empty(), "{:?}", reply.body);
         app.wait_for_run_status("approvals", &run_id, "Succeeded")
             .await;
@@ -2440,7 +2459,10 @@ mod webhooks {
         assert_eq!(keys, ["body", "headers"], "{wait}");
         assert_eq!(outputs["body"], approve);
         assert_eq!(outputs["headers"]["X-Approver"], "ada", "{wait}");
-        assert_eq!(outputs["headers"]["Content-Type"], "application/json", "{wait}");
+        assert_eq!(
+            outputs["headers"]["Content-Type"], "application/json",
+            "{wait}"
+        );
         assert_eq!(
             action(&app, "approvals", &run_id, "Got").await["outputs"],
             approve
@@ -2453,8 +2475,12 @@ mod webhooks {
 
         // Later callbacks: another one is 409, a repeat of the winner gets its 200 again.
         let reject = json!({ "decision": "reject" });
-        for headers in [&[][..], &[("Idempotency-Key", "d2")], &[("webhook-id", "d1")]] {
-            let body = callback(&reject, headers)
+        for headers in [
+            &[][..],
+            &[("Idempotency-Key", "d2")],
+            &[("webhook-id", "d1")],
+        ] {
+            let body = post_json(&app, &path, &reject, headers)
                 .await
                 .expect_error(409, "ActionNotWaiting");
             assert!(
@@ -2465,7 +2491,7 @@ mod webhooks {
                 "{body}"
             );
         }
-        let reply = callback(&approve, &[("Idempotency-Key", "d1")])
+        let reply = post_json(&app, &path, &approve, &[("Idempotency-Key", "d1")])
             .await
             .expect(200);
         assert!(reply.body.is_empty(), "{:?}", reply.body);
@@ -2495,9 +2521,16 @@ mod webhooks {
             .await;
         let (run_id, path) = start_waiting(&app, &service, "cancel", 1).await;
         let oversized = vec![b' '; 8 * 1024];
-        call_back(&app, Method::POST, &path, "application/json", oversized, &[])
-            .await
-            .expect_error(413, "PayloadTooLarge");
+        call_back(
+            &app,
+            Method::POST,
+            &path,
+            "application/json",
+            oversized,
+            &[],
+        )
+        .await
+        .expect_error(413, "PayloadTooLarge");
         assert_eq!(
             action(&app, "cancel", &run_id, "Wait").await["status"],
             "Waiting"
@@ -2516,7 +2549,7 @@ mod webhooks {
         );
 
         // Timed out: the run fails, and the callback comes too late.
-        app.save("impatient", &webhook_action(&service.base, Some("PT0.2S")))
+        app.save("impatient", &webhook_action(&service.base, Some("PT1S")))
             .await;
         let (run_id, path) = start_waiting(&app, &service, "impatient", 2).await;
         app.wait_for_run_status("impatient", &run_id, "Failed")
@@ -2535,6 +2568,98 @@ mod webhooks {
                 .contains("timed out"),
             "{body}"
         );
+    }
+    /// The waits `uri` lists: (run, workflow, action) of each, in order.
+    async fn waits(app: &App, uri: &str) -> Vec<(String, String, String)> {
+        ledger(app, uri)
+            .await
+            .iter()
+            .map(|w| {
+                let field = |name: &str| w[name].as_str().expect(name).to_owned();
+                (field("run"), field("workflow"), field("action"))
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn waiting_actions_are_listed_until_called_back() {
+        let app = App::start().await;
+        let service = Service::start().await;
+        app.save("approvals", &webhook_action(&service.base, None))
+            .await;
+        app.save("other", &hello()).await;
+        let all = "/api/waits";
+        let mine = "/api/workflows/approvals/waits";
+        // Nothing waits yet; an unknown workflow has an empty list too (not a 404).
+        for uri in [
+            all,
+            mine,
+            "/api/workflows/other/waits",
+            "/api/workflows/nope/waits",
+        ] {
+            assert_eq!(waits(&app, uri).await, [], "{uri}");
+        }
+
+        // A waiting action is listed on both routes once its subscribe call was answered.
+        let (first, first_path) = start_waiting(&app, &service, "approvals", 1).await;
+        let listed = eventually("the wait is subscribed", async || {
+            let listed = ledger(&app, all).await;
+            (listed.len() == 1 && listed[0]["subscription"] == "Subscribed").then_some(listed)
+        })
+        .await;
+        let wait = &listed[0];
+        assert_eq!(wait["run"], first.as_str(), "{wait}");
+        assert_eq!(wait["workflow"], "approvals", "{wait}");
+        assert_eq!(wait["action"], "Wait", "{wait}");
+        // Same format, fixed width: the strings compare as the times do.
+        let since = wait["since"].as_str().expect("since");
+        let deadline = wait["deadline"].as_str().expect("deadline");
+        assert!(since < deadline, "{wait}");
+        assert_eq!(ledger(&app, mine).await, listed);
+        for uri in ["/api/workflows/other/waits", "/api/workflows/nope/waits"] {
+            assert_eq!(waits(&app, uri).await, [], "{uri}");
+        }
+
+        // Two waits, oldest first; `top` limits the list.
+        let (second, second_path) = start_waiting(&app, &service, "approvals", 2).await;
+        let entry = |run: &str| (run.to_owned(), "approvals".to_owned(), "Wait".to_owned());
+        for uri in [all, mine] {
+            assert_eq!(
+                waits(&app, uri).await,
+                [entry(&first), entry(&second)],
+                "{uri}"
+            );
+            for top in ["top=1", "$top=1", "top=0"] {
+                assert_eq!(
+                    waits(&app, &format!("{uri}?{top}")).await,
+                    [entry(&first)],
+                    "{uri}?{top}"
+                );
+            }
+            for top in ["top=x", "$top=x", "top=-1"] {
+                app.get(&format!("{uri}?{top}"))
+                    .await
+                    .expect_error(400, "BadRequest");
+            }
+        }
+
+        // A callback resumes the action: it no longer waits.
+        post_json(&app, &first_path, &json!({ "decision": "approve" }), &[])
+            .await
+            .expect(200);
+        app.wait_for_run_status("approvals", &first, "Succeeded")
+            .await;
+        for uri in [all, mine] {
+            assert_eq!(waits(&app, uri).await, [entry(&second)], "{uri}");
+        }
+        post_json(&app, &second_path, &json!({ "decision": "reject" }), &[])
+            .await
+            .expect(200);
+        app.wait_for_run_status("approvals", &second, "Succeeded")
+            .await;
+        for uri in [all, mine] {
+            assert_eq!(waits(&app, uri).await, [], "{uri}");
+        }
     }
 }
 
@@ -2575,6 +2700,8 @@ mod openapi {
         ("GET", "/api/workflows/{name}/triggers/{trigger}/histories"),
         ("GET", "/api/subscriptions"),
         ("GET", "/api/workflows/{name}/subscriptions"),
+        ("GET", "/api/waits"),
+        ("GET", "/api/workflows/{name}/waits"),
         ("GET", "/api/workflows/{name}/runs"),
         ("GET", "/api/workflows/{name}/runs/{run}"),
         ("POST", "/api/workflows/{name}/runs/{run}/cancel"),
@@ -2918,7 +3045,9 @@ mod openapi {
                     let expected_refusal = match operation["operationId"].as_str().unwrap() {
                         "cancelRun" => Some(409),
                         // Signed URLs, called here without a signature.
-                        id if id.starts_with("invokeTrigger") || id.starts_with("callbackAction") => {
+                        id if id.starts_with("invokeTrigger")
+                            || id.starts_with("callbackAction") =>
+                        {
                             Some(401)
                         }
                         _ => None,
@@ -2934,8 +3063,9 @@ mod openapi {
                 } else if template.contains("{workflowName}") {
                     let refused = match operation["operationId"].as_str().unwrap() {
                         "putWorkflow" | "validateWorkflow" => 400,
-                        // A trigger's history outlives the workflow: unknown, it is empty.
-                        "listTriggerHistories" => 200,
+                        // A trigger's history and a workflow's waits outlive the workflow:
+                        // unknown, they are empty.
+                        "listTriggerHistories" | "listWorkflowWaits" => 200,
                         // An unknown workflow is 404 before its signature is checked.
                         _ => 404,
                     };

@@ -5,6 +5,7 @@ CREATE TABLE waits (
     action       TEXT NOT NULL,
     -- Waiting, then Callback | TimedOut | Closed.
     state        TEXT NOT NULL,
+    opened_at    INTEGER NOT NULL,
     timeout_at   INTEGER NOT NULL,
     -- The delivery key of the callback that resolved it, to answer its repeats alike.
     delivery_key TEXT,
@@ -13,3 +14,5 @@ CREATE TABLE waits (
 );
 -- The timeout sweep and `next_due` read only open waits, earliest first.
 CREATE INDEX waits_open_by_timeout ON waits (timeout_at) WHERE state = 'Waiting';
+-- The operator's view of what is owed to us: open waits, oldest first.
+CREATE INDEX waits_open_by_age ON waits (opened_at) WHERE state = 'Waiting';

@@ -33,7 +33,7 @@ use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun,
     EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
     SaveWorkflow, StepCommit, Store, SubscriptionRecord, TriggerHistoryRecord, VersionRecord,
-    WorkflowRecord,
+    WaitRecord, WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -318,6 +318,17 @@ impl Store for SqliteStore {
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> store::Result<u32> {
         self.writer
             .write(move |conn| waits::resolve_timeouts(conn, now, limit))
+            .await
+    }
+
+    async fn list_waits(
+        &self,
+        workflow: Option<&str>,
+        limit: u32,
+    ) -> store::Result<Vec<WaitRecord>> {
+        let workflow = workflow.map(str::to_owned);
+        self.readers
+            .read(move |conn| waits::list(conn, workflow.as_deref(), limit))
             .await
     }
 

@@ -4,19 +4,24 @@
 //! transaction.
 
 use crate::error::DbError;
+use crate::rows;
 use crate::work;
 use hookflow_engine::Event;
-use hookflow_store::{CallbackDelivery, CallbackOutcome, WaitWrite};
+use hookflow_store::{CallbackDelivery, CallbackOutcome, WaitRecord, WaitWrite};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub(crate) fn write(conn: &Connection, run_id: &str, wait: &WaitWrite) -> Result<(), DbError> {
     match wait {
-        WaitWrite::Open { action, timeout_at } => {
+        WaitWrite::Open {
+            action,
+            opened_at,
+            timeout_at,
+        } => {
             conn.prepare_cached(
-                "INSERT OR REPLACE INTO waits (run_id, action, state, timeout_at) \
-                 VALUES (?1, ?2, 'Waiting', ?3)",
+                "INSERT OR REPLACE INTO waits (run_id, action, state, opened_at, timeout_at) \
+                 VALUES (?1, ?2, 'Waiting', ?3, ?4)",
             )?
-            .execute(params![run_id, action, timeout_at])?;
+            .execute(params![run_id, action, opened_at, timeout_at])?;
         }
         WaitWrite::Close { action } => {
             conn.prepare_cached(
@@ -90,4 +95,30 @@ pub(crate) fn resolve_timeouts(conn: &Connection, now: i64, limit: u32) -> Resul
         }
     }
     Ok(resolved)
+}
+
+/// Open waits with their run's workflow and the action's inputs, oldest first.
+pub(crate) fn list(
+    conn: &Connection,
+    workflow: Option<&str>,
+    limit: u32,
+) -> Result<Vec<WaitRecord>, DbError> {
+    let mut select = conn.prepare_cached(
+        "SELECT w.run_id, r.workflow, w.action, w.opened_at, w.timeout_at, a.inputs \
+         FROM waits w JOIN runs r ON r.id = w.run_id \
+         LEFT JOIN actions a ON a.run_id = w.run_id AND a.name = w.action \
+         WHERE w.state = 'Waiting' AND (?1 IS NULL OR r.workflow = ?1) \
+         ORDER BY w.opened_at LIMIT ?2",
+    )?;
+    let rows = select.query(params![workflow, i64::from(limit)])?;
+    rows::all(rows, |row| {
+        Ok(WaitRecord {
+            run_id: row.get(0)?,
+            workflow: row.get(1)?,
+            action: row.get(2)?,
+            opened_at: row.get(3)?,
+            timeout_at: row.get(4)?,
+            action_inputs: rows::optional_json(row.get(5)?)?,
+        })
+    })
 }

@@ -121,6 +121,8 @@ pub trait Store: Send + Sync + 'static {
     /// Resolves up to `limit` open waits whose timeout is at or before `now`, appending a
     /// `WaitTimedOut` event for each to its run's inbox. Returns how many.
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> Result<u32>;
+    /// Open waits (of one workflow, or of all), oldest first, at most `limit`.
+    async fn list_waits(&self, workflow: Option<&str>, limit: u32) -> Result<Vec<WaitRecord>>;
     /// Puts a leased effect back, due again at `due_at` (a retry after a failed attempt).
     async fn retry_effect(&self, effect_id: i64, due_at: i64) -> Result<()>;
     /// Replaces one of the workflow's access keys (every URL signed with the old one stops

@@ -175,8 +175,12 @@ pub struct StepCommit {
 /// A change to the wait of a run's webhook action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WaitWrite {
-    /// The action waits for its callback until `timeout_at`.
-    Open { action: String, timeout_at: i64 },
+    /// The action waits for its callback from `opened_at` until `timeout_at`.
+    Open {
+        action: String,
+        opened_at: i64,
+        timeout_at: i64,
+    },
     /// The action stopped waiting for another reason (cancelled, subscribe failed); a wait
     /// already resolved stays as it was.
     Close { action: String },
@@ -344,4 +348,16 @@ pub enum FireOutcome {
     Duplicate {
         answer: Value,
     },
+}
+
+/// An open wait of a webhook action, as the operator's view lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitRecord {
+    pub run_id: String,
+    pub workflow: String,
+    pub action: String,
+    pub opened_at: i64,
+    pub timeout_at: i64,
+    /// The action's record: its inputs say whether subscribe has answered.
+    pub action_inputs: Option<Value>,
 }

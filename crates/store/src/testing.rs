@@ -903,6 +903,7 @@ async fn with_wait(store: &dyn Store) {
         consumed_events: vec![claimed[0].events[0].id],
         waits: vec![WaitWrite::Open {
             action: "Hook".into(),
+            opened_at: T0,
             timeout_at: T0 + 1_000,
         }],
         ..step("a", 0, "r1")
@@ -926,6 +927,25 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
         store.next_due().await.unwrap(),
         Some(T0 + 1_000),
         "the timeout is due work"
+    );
+    let open = store.list_waits(None, 10).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (
+            open[0].run_id.as_str(),
+            open[0].workflow.as_str(),
+            open[0].action.as_str()
+        ),
+        ("r1", WF, "Hook")
+    );
+    assert_eq!((open[0].opened_at, open[0].timeout_at), (T0, T0 + 1_000));
+    assert_eq!(store.list_waits(Some(WF), 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .list_waits(Some("other"), 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
     assert_eq!(
         store
@@ -955,6 +975,10 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
         CallbackOutcome::Refused {
             by: "Callback".into()
         }
+    );
+    assert!(
+        store.list_waits(None, 10).await.unwrap().is_empty(),
+        "a resolved wait is not open"
     );
     let claimed = store.claim_runs(claim("a", T0 + 10)).await.unwrap();
     assert_eq!(claimed[0].events.len(), 1, "only the winner's event");

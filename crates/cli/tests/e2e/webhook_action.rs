@@ -382,10 +382,17 @@ async fn a_waiting_run_survives_kill_9_and_resumes_on_a_callback_after_restart()
             .0,
         201
     );
+    const RUNS: usize = 12;
     let mut waiting = Vec::new();
-    for n in 1..=3 {
+    for n in 1..=RUNS {
         waiting.push(start_waiting_run(&engine, &service, "durable", "/hooks/subscribe", n).await);
     }
+    for (run_id, _) in &waiting {
+        wait_for_subscribed(&engine, "durable", run_id).await;
+    }
+    let (_, waits) = engine.get("/api/workflows/durable/waits").await;
+    assert_eq!(waits["value"].as_array().unwrap().len(), RUNS, "{waits}");
+    assert_eq!(waits["value"][0]["subscription"], "Subscribed");
     engine.kill9();
     let engine = Engine::start_with(dir.path(), &[]);
     for (n, (run_id, callback)) in waiting.iter().enumerate() {
@@ -404,6 +411,49 @@ async fn a_waiting_run_survives_kill_9_and_resumes_on_a_callback_after_restart()
             json!(n)
         );
     }
+    // Nothing resumed twice: one subscribe and one unsubscribe per run, no wait left open.
+    assert_eq!(service.received_on("/hooks/subscribe").len(), RUNS);
+    let (_, waits) = engine.get("/api/waits").await;
+    assert_eq!(waits["value"].as_array().unwrap().len(), 0, "{waits}");
+    for n in 1..=RUNS {
+        service
+            .wait_for(&format!("/hooks/subscriptions/{n}"), 1)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn deleting_the_workflow_cancels_a_waiting_run_and_a_failed_unsubscribe_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start_with(dir.path(), &["--unsubscribe-retry-base-ms", "20"]);
+    let service = Service::start().await;
+    let document = approval_workflow(&service.base, "/hooks/subscribe", None, json!({}));
+    assert_eq!(engine.put_workflow("gone", &document).await.0, 201);
+    let (run_id, callback) =
+        start_waiting_run(&engine, &service, "gone", "/hooks/subscribe", 1).await;
+    wait_for_subscribed(&engine, "gone", &run_id).await;
+    let (_, waits) = engine.get("/api/waits").await;
+    assert_eq!(waits["value"][0]["run"], run_id.as_str());
+    assert_eq!(waits["value"][0]["action"], "Wait_for_approval");
+    assert!(waits["value"][0]["deadline"].is_string());
+
+    service.refuse_unsubscribes(1);
+    let response = engine
+        .client
+        .delete(engine.url("/api/workflows/gone"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let run = engine.wait_for_end("gone", &run_id).await;
+    assert_eq!(run["status"], "Cancelled");
+    let attempts = service.wait_for("/hooks/subscriptions/1", 2).await;
+    assert_eq!(attempts.len(), 2, "refused once, then accepted");
+    assert_eq!(
+        post_callback(&engine, &callback, json!({}), &[]).await.0,
+        404,
+        "the workflow is gone"
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,10 @@
 //! event reaches the engine (its store resolves the wait with a conditional update).
 //!
 //! The subscribe response is kept in the action's inputs (`subscribeResponse`), where
-//! `action().outputs` finds it for `unsubscribe`; outputs are the callback's headers and body.
+//! `action().outputs` finds it for `unsubscribe`; outputs are the callback's headers and body
+//! (or, when subscribe fails, what it answered). A subscribe response that arrives after the
+//! action timed out or was cancelled — even after the run ended — is still recorded, and asks
+//! for the unsubscribe the service is then owed.
 
 use super::{Finished, evaluate_webhook_part};
 use crate::{
@@ -77,14 +80,23 @@ pub(crate) fn on_subscribe_completed(
     outcome: HttpOutcome,
     transition: &mut Transition,
 ) {
-    let Some(id) = ctx.definition.action_id(action) else {
+    let Some(id) = webhook_id(ctx, action) else {
         return;
     };
+    // The run may have ended (the action timed out or was cancelled while subscribe was in
+    // flight): the response is still recorded and may owe the service an unsubscribe, but
+    // nothing else moves.
+    let run_ended = state.status.is_terminal();
     let Some(current) = state.action_mut(id) else {
         return;
     };
-    if subscribe_response(current).is_some() {
-        return; // A repeated outcome.
+    // Only an action that sent its subscribe call (its inputs record it) awaits a response.
+    let subscribed = current
+        .inputs
+        .as_ref()
+        .is_some_and(|inputs| inputs.get("subscribe").is_some());
+    if !subscribed || subscribe_response(current).is_some() {
+        return; // Not ours to receive, or a repeated outcome.
     }
     let response = match &outcome {
         HttpOutcome::Response {
@@ -106,11 +118,12 @@ pub(crate) fn on_subscribe_completed(
         }
     );
     if let Some(inputs) = current.inputs.as_mut().and_then(Value::as_object_mut) {
-        inputs.insert("subscribeResponse".into(), response);
+        inputs.insert("subscribeResponse".into(), response.clone());
     }
     transition.touch(id);
     let called_back = current.outputs.is_some();
     match current.status {
+        ActionStatus::Waiting if run_ended => {} // Cannot happen: an ended run waits for nothing.
         // The service already called back (before its subscribe response arrived): it
         // evidently holds the subscription, whatever the response said.
         ActionStatus::Waiting if called_back => succeed(state, ctx, id, transition),
@@ -125,12 +138,14 @@ pub(crate) fn on_subscribe_completed(
                     (code, format!("The subscribe request failed: {message}"))
                 }
             };
+            // As for a failed Http action, outputs are what the call answered (spec §2.7).
             current.status = ActionStatus::Failed;
             current.code = Some(code.clone());
+            current.outputs = Some(response);
             current.error = Some(json!({ "code": code, "message": message }));
             current.end_time = Some(ctx.now);
             transition.waits.push(WaitChange::Close {
-                action: action.to_owned(),
+                action: ctx.definition.action(id).name.clone(),
             });
             schedule::settle_after(state, ctx, id, transition);
         }
@@ -149,7 +164,7 @@ pub(crate) fn on_callback(
     body: Value,
     transition: &mut Transition,
 ) {
-    let Some(id) = ctx.definition.action_id(action) else {
+    let Some(id) = webhook_id(ctx, action) else {
         return;
     };
     let Some(current) = state
@@ -175,7 +190,7 @@ pub(crate) fn on_timed_out(
     action: &str,
     transition: &mut Transition,
 ) {
-    let Some(id) = ctx.definition.action_id(action) else {
+    let Some(id) = webhook_id(ctx, action) else {
         return;
     };
     let Some(current) = state
@@ -189,7 +204,10 @@ pub(crate) fn on_timed_out(
     current.end_time = Some(ctx.now);
     current.error = Some(json!({
         "code": "ActionTimedOut",
-        "message": format!("The action '{action}' timed out waiting for its callback."),
+        "message": format!(
+            "The action '{}' timed out waiting for its callback.",
+            ctx.definition.action(id).name
+        ),
     }));
     transition.touch(id);
     unsubscribe(state, ctx, id, transition);
@@ -275,6 +293,17 @@ fn unsubscribe(
         inputs.insert("unsubscribeError".into(), problem);
         transition.touch(id);
     }
+}
+
+/// The action named by an event, if it is an HttpWebhook action: events naming any other
+/// action change nothing.
+fn webhook_id(ctx: &StepContext<'_>, action: &str) -> Option<ActionId> {
+    ctx.definition.action_id(action).filter(|&id| {
+        matches!(
+            ctx.definition.action(id).kind,
+            hookflow_model::ActionKind::HttpWebhook(_)
+        )
+    })
 }
 
 fn subscribe_response(action: &crate::ActionState) -> Option<&Value> {
