@@ -7,7 +7,7 @@
 use crate::{
     Error, Handle, Result, signing,
     signing::{API_VERSION, SAS_VERSION},
-    triggers::{InboundRequest, body_value, delivery_key, query_value},
+    triggers::{InboundRequest, body_value, delivery_key},
 };
 use hookflow_engine::Event;
 use hookflow_store::{CallbackDelivery, CallbackOutcome};
@@ -52,21 +52,8 @@ impl Handle {
         request: InboundRequest,
     ) -> Result<CallbackAnswer> {
         let record = self.workflow_record(workflow).await?;
-        let sp = query_value(&request.query, "sp").unwrap_or_default();
-        let sv = query_value(&request.query, "sv").unwrap_or_default();
-        let sig = query_value(&request.query, "sig").unwrap_or_default();
-        let granted = sp == action_permission(run_id, action);
-        if !granted
-            || !signing::verify(
-                [&record.primary_key, &record.secondary_key],
-                &record.name,
-                sp,
-                sv,
-                sig,
-            )
-        {
-            return Err(Error::Unauthorized);
-        }
+        let permission = action_permission(run_id, action);
+        signing::verify_request(&record, &request.query, |sp| sp == permission)?;
         if !request.method.eq_ignore_ascii_case("POST") {
             return Err(Error::MethodNotAllowed(format!(
                 "a callback is a POST, not a {}",

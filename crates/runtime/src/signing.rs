@@ -4,8 +4,10 @@
 //! every URL signed with it. Azure's exact algorithm is not public and need not be: only URLs
 //! this engine made have to validate here.
 
+use crate::{Error, Result};
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
+use hookflow_store::WorkflowRecord;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Sha256;
 
@@ -37,8 +39,34 @@ pub(crate) fn sign(key: &str, workflow: &str, sp: &str, sv: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
+/// Checks a request's `sp`/`sv`/`sig` query values: `sp` must be a permission `grants`
+/// accepts, and `sig` must be signed with one of the workflow's keys. Returns `sp`.
+pub(crate) fn verify_request<'a>(
+    workflow: &WorkflowRecord,
+    query: &'a [(String, String)],
+    grants: impl Fn(&str) -> bool,
+) -> Result<&'a str> {
+    let value = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let (sp, sv, sig) = (value("sp"), value("sv"), value("sig"));
+    let keys = [
+        workflow.primary_key.as_str(),
+        workflow.secondary_key.as_str(),
+    ];
+    if grants(sp) && verify(keys, &workflow.name, sp, sv, sig) {
+        Ok(sp)
+    } else {
+        Err(Error::Unauthorized)
+    }
+}
+
 /// Constant-time check of `sig` against both keys.
-pub(crate) fn verify(keys: [&str; 2], workflow: &str, sp: &str, sv: &str, sig: &str) -> bool {
+fn verify(keys: [&str; 2], workflow: &str, sp: &str, sv: &str, sig: &str) -> bool {
     let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
         return false;
     };

@@ -51,21 +51,11 @@ impl Handle {
         wait: Duration,
     ) -> Result<Fired> {
         let record = self.workflow_record(workflow).await?;
-        let sp = query_value(&request.query, "sp").unwrap_or_default();
-        let sv = query_value(&request.query, "sv").unwrap_or_default();
-        let sig = query_value(&request.query, "sig").unwrap_or_default();
-        let granted = sp.eq_ignore_ascii_case(&signing::trigger_permission(trigger));
-        if !granted
-            || !signing::verify(
-                [&record.primary_key, &record.secondary_key],
-                &record.name,
-                sp,
-                sv,
-                sig,
-            )
-        {
-            return Err(Error::Unauthorized);
-        }
+        let permission = signing::trigger_permission(trigger);
+        // Trigger names match regardless of case, as everywhere in WDL.
+        let sp = signing::verify_request(&record, &request.query, |sp| {
+            sp.eq_ignore_ascii_case(&permission)
+        })?;
         if !record.enabled {
             return Err(Error::NotFound(format!(
                 "workflow '{workflow}' is disabled"
@@ -318,13 +308,6 @@ fn json_type(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-pub(crate) fn query_value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The names in a relative path template: `customers/{id}` → `["id"]`.
