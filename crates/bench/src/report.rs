@@ -124,6 +124,9 @@ pub struct Machine {
     pub cores: usize,
     pub cpu_model: String,
     pub kernel: String,
+    /// Median time of a 4 KiB write + fdatasync in the temp directory (where the engines'
+    /// data directories live): the floor of any durable acknowledgement.
+    pub fsync_ms_p50: Option<f64>,
 }
 
 impl Machine {
@@ -141,8 +144,25 @@ impl Machine {
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map(|s| s.trim().to_owned())
                 .unwrap_or_default(),
+            fsync_ms_p50: fsync_ms().ok(),
         }
     }
+}
+
+/// Median of 30 × (4 KiB write + `sync_data`) in a fresh temp file.
+fn fsync_ms() -> std::io::Result<f64> {
+    use std::io::Write;
+    let mut file = tempfile::tempfile()?;
+    let block = [7u8; 4096];
+    let mut times = Vec::with_capacity(30);
+    for _ in 0..30 {
+        let start = std::time::Instant::now();
+        file.write_all(&block)?;
+        file.sync_data()?;
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 /// One of the issue's targets and how this run did against it.
@@ -172,10 +192,13 @@ pub struct Report {
 impl Report {
     pub fn print(&self) {
         println!(
-            "\nmachine: {} cores, {}, Linux {}; bench build: {}; engine: {}",
+            "\nmachine: {} cores, {}, Linux {}, fsync {}; bench build: {}; engine: {}",
             self.machine.cores,
             self.machine.cpu_model,
             self.machine.kernel,
+            self.machine
+                .fsync_ms_p50
+                .map_or("?".into(), |ms| format!("{ms:.2} ms")),
             self.bench_profile,
             self.engine
         );
@@ -225,6 +248,10 @@ impl Report {
         );
         for line in &lines {
             print_line(line);
+        }
+        if self.quick {
+            println!("\nquick mode: counts too small for the figures to mean anything;");
+            println!("only correctness is checked (the exit status).");
         }
         println!("\ntargets (issue 7):");
         for t in &self.targets {

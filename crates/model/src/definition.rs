@@ -24,6 +24,9 @@ pub struct Definition {
     pub outputs: Vec<OutputDef>,
     /// The definition JSON as the user gave it.
     pub raw: Value,
+    /// Action ids by lower-cased name: `outputs('X')` is looked up on every evaluation, and a
+    /// scan of `actions` made each step cost grow with the definition's size.
+    pub(crate) ids_by_name: std::collections::HashMap<String, ActionId>,
 }
 
 impl Definition {
@@ -33,10 +36,10 @@ impl Definition {
 
     /// Finds an action by name, case-insensitively (names are unique regardless of case).
     pub fn action_id(&self, name: &str) -> Option<ActionId> {
-        self.actions
-            .iter()
-            .position(|a| a.name.eq_ignore_ascii_case(name))
-            .map(|i| ActionId(i as u32))
+        if let Some(&id) = self.ids_by_name.get(name) {
+            return Some(id);
+        }
+        self.ids_by_name.get(&name.to_lowercase()).copied()
     }
 
     /// Finds a trigger by name, case-insensitively.

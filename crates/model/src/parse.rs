@@ -17,7 +17,7 @@ mod triggers;
 pub(crate) use actions::Arena;
 pub(crate) use ctx::{Callback, CompiledSite, Ctx, Path, check_keys, json_type};
 
-use crate::{Definition, Diagnostics};
+use crate::{ActionId, Definition, Diagnostics};
 use serde_json::{Map, Value};
 
 /// A workflow as the management API receives it: `{"definition": ..., "parameters": {"p":
@@ -88,6 +88,12 @@ pub(crate) fn definition_at(ctx: &mut Ctx, raw: &Value, path: &Path) -> Definiti
     let outputs =
         crate::parameters::parse_outputs(ctx, object.get("outputs"), &path.key("outputs"));
     crate::validate::check(ctx, &mut arena, &parameters);
+    let ids_by_name = arena
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(index, action)| (action.name.to_lowercase(), ActionId(index as u32)))
+        .collect();
     Definition {
         parameters,
         triggers,
@@ -95,5 +101,6 @@ pub(crate) fn definition_at(ctx: &mut Ctx, raw: &Value, path: &Path) -> Definiti
         top_level: arena.top_level,
         outputs,
         raw: raw.clone(),
+        ids_by_name,
     }
 }
