@@ -128,6 +128,33 @@ pub struct ActionResult {
     pub outputs: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Value>,
+    /// For an action inside Foreach/Until: how many iterations it ran in (this result is the
+    /// latest one; `.../repetitions` lists them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition_count: Option<u64>,
+}
+
+/// One execution of an action inside Foreach/Until (`GET .../actions/{action}/repetitions`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRepetition {
+    /// The loop indexes as text, outermost first (`000001-000004`; `""` outside loops).
+    pub name: String,
+    /// The loop indexes, outermost first.
+    pub indexes: Vec<u32>,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
 }
 
 /// Header carrying the run id on trigger responses.

@@ -32,6 +32,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Row> {
     let result = load::run(LoadSpec {
         label: "baseline".into(),
         url: server.url("/"),
+        targets: None,
         body: crate::scenarios::ingest::body(),
         concurrency: ctx.concurrency,
         max_requests: ctx.requests,

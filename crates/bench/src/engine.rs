@@ -1,6 +1,7 @@
 //! Child processes under test: `hookflow serve` on a fresh data directory (or the baseline
-//! server), their address from the first stdout line, their peak RSS from `/proc`, and the
-//! few management API calls the scenarios need.
+//! server), their address from the first stdout line, their RSS and CPU time from `/proc`,
+//! a `kill -9` that keeps the data directory for a restart, and the few management API calls
+//! the scenarios need.
 
 use anyhow::{Context, bail};
 use hookflow_api as api;
@@ -18,8 +19,12 @@ pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// Keeps the engine's data directory alive as long as the engine.
-    _data_dir: Option<tempfile::TempDir>,
+    data_dir: Option<tempfile::TempDir>,
     pub client: reqwest::Client,
+    /// When the process was spawned.
+    pub spawned: Instant,
+    /// Spawn → its listening line on stdout.
+    pub listening_after: Duration,
 }
 
 impl Server {
@@ -28,9 +33,19 @@ impl Server {
         let dir = tempfile::Builder::new()
             .prefix("hookflow-bench-")
             .tempdir()?;
+        Self::start_engine_in(engine, dir, "127.0.0.1:0")
+    }
+
+    /// `hookflow serve --listen <listen> --data-dir <dir>` on an existing data directory
+    /// (a restart).
+    pub fn start_engine_in(
+        engine: &Path,
+        dir: tempfile::TempDir,
+        listen: &str,
+    ) -> anyhow::Result<Server> {
         let mut command = Command::new(engine);
         command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--listen", listen, "--data-dir"])
             .arg(dir.path())
             .env("HOOKFLOW_LOG", "warn");
         Self::start(command, Some(dir))
@@ -45,6 +60,7 @@ impl Server {
     }
 
     fn start(mut command: Command, data_dir: Option<tempfile::TempDir>) -> anyhow::Result<Server> {
+        let spawned = Instant::now();
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -63,8 +79,10 @@ impl Server {
         Ok(Server {
             base: base.trim_end_matches('/').to_owned(),
             child,
-            _data_dir: data_dir,
+            data_dir,
             client: crate::load::client(4),
+            listening_after: spawned.elapsed(),
+            spawned,
         })
     }
 
@@ -72,9 +90,59 @@ impl Server {
         self.child.id()
     }
 
+    /// `kill -9`, then wait for the process; returns the data directory for a restart.
+    pub fn kill(mut self) -> anyhow::Result<tempfile::TempDir> {
+        self.child.kill()?;
+        self.child.wait()?;
+        self.data_dir
+            .take()
+            .context("the baseline has no data directory")
+    }
+
     /// Peak resident set size so far (`VmHWM`), KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         proc_status_kib(self.pid(), "VmHWM:")
+    }
+
+    /// Resident set size now (`VmRSS`), KiB.
+    pub fn rss_kib(&self) -> Option<u64> {
+        proc_status_kib(self.pid(), "VmRSS:")
+    }
+
+    /// User + system CPU time so far, in clock ticks (`/proc/<pid>/stat` fields 14 and 15).
+    pub fn cpu_ticks(&self) -> Option<u64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
+        // Fields after the command name, which is in parentheses and may contain spaces.
+        let rest = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    }
+
+    /// Waits until the engine used (almost) no CPU for a whole `window` — its backlog of
+    /// steps, effects and writes is drained — or `timeout` passes. Returns whether it got idle.
+    pub async fn wait_idle(&self, window: Duration, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        // Ticks are 10 ms: allow one tick per 500 ms of window (timers, sweeps).
+        let allowed = (window.as_millis() / 500).max(1) as u64;
+        let mut before = self.cpu_ticks();
+        while Instant::now() < deadline {
+            tokio::time::sleep(window).await;
+            let now = self.cpu_ticks();
+            match (before, now) {
+                (Some(b), Some(n)) if n.saturating_sub(b) <= allowed => return true,
+                (_, None) => return false,
+                _ => {}
+            }
+            before = now;
+        }
+        false
+    }
+
+    /// `POST` JSON; returns the status and body text (any status).
+    pub async fn post_json(&self, url: &str, body: &Value) -> anyhow::Result<(u16, String)> {
+        let response = self.client.post(url).json(body).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
     }
 
     pub fn url(&self, path: &str) -> String {

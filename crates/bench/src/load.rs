@@ -1,6 +1,8 @@
 //! The load generator: a fixed number of workers, each sending one POST at a time on its own
 //! keep-alive connection, until a request count or a duration runs out (whichever is first).
-//! Every latency is kept (microseconds) and sorted at the end; progress goes to stderr.
+//! Every request goes to one URL, or request *i* to the *i*-th of a list (callbacks, one URL
+//! per waiting run). Every latency is kept (microseconds) and sorted at the end; progress goes
+//! to stderr.
 
 use axum::body::Bytes;
 use std::{
@@ -18,6 +20,9 @@ pub struct LoadSpec {
     /// Shown in progress lines.
     pub label: String,
     pub url: String,
+    /// When set, request *i* goes to `targets[i]` instead of `url`, and at most
+    /// `targets.len()` requests are sent.
+    pub targets: Option<Arc<[String]>>,
     /// Cheap to clone (reference-counted).
     pub body: Bytes,
     pub concurrency: usize,
@@ -112,12 +117,22 @@ pub async fn run(spec: LoadSpec) -> LoadResult {
             (client.clone(), issued.clone(), done.clone(), spec.clone());
         workers.push(tokio::spawn(async move {
             let mut worker = Worker::default();
-            while Instant::now() < deadline
-                && issued.fetch_add(1, Ordering::Relaxed) < spec.max_requests
-            {
+            let limit = spec
+                .targets
+                .as_ref()
+                .map_or(spec.max_requests, |t| spec.max_requests.min(t.len() as u64));
+            while Instant::now() < deadline {
+                let index = issued.fetch_add(1, Ordering::Relaxed);
+                if index >= limit {
+                    break;
+                }
+                let url = match &spec.targets {
+                    Some(targets) => &targets[index as usize],
+                    None => &spec.url,
+                };
                 let sent = Instant::now();
                 let outcome = client
-                    .post(&spec.url)
+                    .post(url)
                     .header("content-type", "application/json")
                     .body(spec.body.clone())
                     .send()

@@ -13,6 +13,7 @@
 
 mod baseline;
 mod engine;
+mod hooks;
 mod load;
 mod report;
 mod scenarios;
@@ -53,13 +54,19 @@ struct Args {
     /// Repetitions of each timed chain in long-run (the lowest is kept) [default: 30; quick: 3].
     #[arg(long)]
     reps: Option<usize>,
+    /// Runs parked at once in `waiting` [default: 100000; quick: 500].
+    #[arg(long)]
+    waiting_runs: Option<u64>,
+    /// Concurrent callbacks when `waiting` resumes its runs [default: 128; quick: 16].
+    #[arg(long)]
+    callback_concurrency: Option<usize>,
     /// Internal: serve the baseline (the harness starts itself with this flag).
     #[arg(long, hide = true)]
     serve_baseline: bool,
 }
 
 /// What every scenario gets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ctx {
     pub engine: PathBuf,
     pub quick: bool,
@@ -67,6 +74,8 @@ pub struct Ctx {
     pub requests: u64,
     pub duration: Duration,
     pub reps: usize,
+    pub waiting_runs: u64,
+    pub callback_concurrency: usize,
     /// The baseline's req/s, once measured.
     pub baseline_rps: Option<f64>,
 }
@@ -132,6 +141,14 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         requests: args.requests.unwrap_or(if quick { 300 } else { 200_000 }),
         duration: Duration::from_secs(args.duration.unwrap_or(if quick { 5 } else { 10 })),
         reps: args.reps.unwrap_or(if quick { 3 } else { 30 }).max(1),
+        waiting_runs: args
+            .waiting_runs
+            .unwrap_or(if quick { 500 } else { 100_000 })
+            .max(2),
+        callback_concurrency: args
+            .callback_concurrency
+            .unwrap_or(if quick { 16 } else { 128 })
+            .max(1),
         baseline_rps: None,
     };
     let selected = scenarios::select(&args.scenarios);

@@ -2,7 +2,7 @@
 //! file, then `HOOKFLOW_*` environment variables, then flags (later sources win).
 
 use serde::{Deserialize, Serialize};
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Everything `hookflow serve` can be told. Every field is documented in `--help` and in
 /// `hookflow serve --dump-config`.
@@ -13,6 +13,13 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the SQLite database.
     pub data_dir: PathBuf,
+    /// `postgres://...`: use PostgreSQL instead of the embedded SQLite store (several nodes
+    /// may share it). Unset: SQLite under `data-dir`.
+    pub database_url: Option<String>,
+    /// The PostgreSQL schema for hookflow's tables (created if missing).
+    pub database_schema: Option<String>,
+    /// Milliseconds a node holds a claimed run or effect before others may take it over.
+    pub lease_ms: u64,
     /// Base URL callback URLs are built on (default: from the listen address).
     pub public_url: Option<String>,
     /// Bearer token required by the management API (none: open, for a loopback engine).
@@ -35,6 +42,26 @@ pub struct Config {
     pub webhook_timeout_secs: u64,
     /// The longest `limit.timeout` a webhook action may ask for, in seconds.
     pub max_webhook_timeout_secs: u64,
+    /// Seconds an outbound call may take to connect (TCP and TLS).
+    pub connect_timeout_secs: u64,
+    /// Refuse outbound calls to loopback, link-local (cloud metadata), private, shared and
+    /// unique-local addresses, checked on the resolved address at connect time.
+    pub egress_deny_private: bool,
+    /// Further address ranges (CIDR) outbound calls may not reach.
+    pub egress_deny: Vec<String>,
+    /// Address ranges (CIDR) outbound calls may always reach, whatever the deny rules say.
+    pub egress_allow: Vec<String>,
+    /// PEM files of CA certificates trusted for outbound TLS besides the system's.
+    pub extra_ca_certs: Vec<PathBuf>,
+    /// Authority of ActiveDirectoryOAuth authentication when a definition names none.
+    pub oauth_authority: String,
+    /// Token endpoint for ManagedServiceIdentity authentication (Azure IMDS protocol); unset,
+    /// definitions using it are refused.
+    pub msi_token_url: Option<String>,
+    /// Milliseconds between polls of an asynchronous operation whose 202 has no Retry-After.
+    pub async_poll_interval_ms: u64,
+    /// The shortest wait between polls of an asynchronous operation, in milliseconds.
+    pub async_poll_min_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -42,6 +69,9 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7071)),
             data_dir: PathBuf::from("hookflow-data"),
+            database_url: None,
+            database_schema: None,
+            lease_ms: 30_000,
             public_url: None,
             api_token: None,
             max_body_bytes: 100 * 1024 * 1024,
@@ -53,6 +83,15 @@ impl Default for Config {
             dedup_retention_secs: 24 * 3600,
             webhook_timeout_secs: 90 * 24 * 3600,
             max_webhook_timeout_secs: 90 * 24 * 3600,
+            connect_timeout_secs: 10,
+            egress_deny_private: false,
+            egress_deny: Vec::new(),
+            egress_allow: Vec::new(),
+            extra_ca_certs: Vec::new(),
+            oauth_authority: "https://login.microsoftonline.com".into(),
+            msi_token_url: None,
+            async_poll_interval_ms: 20_000,
+            async_poll_min_interval_ms: 1_000,
         }
     }
 }
@@ -66,6 +105,30 @@ impl Config {
         let text = std::fs::read_to_string(file)
             .map_err(|e| anyhow::anyhow!("reading config file {}: {e}", file.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", file.display()))
+    }
+
+    /// The outbound client's settings; fails on a range that is not an address or CIDR.
+    pub fn outbound(&self) -> anyhow::Result<hookflow_runtime::OutboundOptions> {
+        let ranges = |list: &[String], key: &str| {
+            list.iter()
+                .map(|r| {
+                    hookflow_runtime::Cidr::parse(r).map_err(|e| anyhow::anyhow!("{key}: {e}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()
+        };
+        Ok(hookflow_runtime::OutboundOptions {
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            egress: hookflow_runtime::EgressPolicy {
+                deny_private: self.egress_deny_private,
+                deny: ranges(&self.egress_deny, "egress-deny")?,
+                allow: ranges(&self.egress_allow, "egress-allow")?,
+            },
+            extra_ca_certs: self.extra_ca_certs.clone(),
+            oauth_authority: self.oauth_authority.clone(),
+            msi_token_url: self.msi_token_url.clone(),
+            async_poll_interval: Duration::from_millis(self.async_poll_interval_ms),
+            async_poll_min_interval: Duration::from_millis(self.async_poll_min_interval_ms),
+        })
     }
 
     pub fn public_url(&self) -> String {

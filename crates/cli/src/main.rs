@@ -4,6 +4,7 @@
 mod client;
 mod commands;
 mod config;
+mod store;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,10 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start-up: boxing `serve`'s many flags would save nothing"
+)]
 enum Command {
     /// Run the engine (state in SQLite under the data directory).
     Serve(commands::serve::Args),

@@ -12,6 +12,11 @@ pub enum Effect {
     Http {
         action: String,
         request: HttpRequest,
+        /// Set when this call polls an asynchronous operation (a `202` with `Location`): the
+        /// call is due only after the service's `Retry-After` (or the engine's default) has
+        /// passed. Absent in effects stored before polling existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        poll: Option<Poll>,
     },
     /// Call a webhook action's subscribe, retrying per `retry`; the outcome comes back as
     /// [`crate::Event::SubscribeCompleted`].
@@ -44,6 +49,115 @@ pub struct HttpRequest {
     /// Stable across retries and re-executions after a crash, sent as a header so services can
     /// deduplicate (outbound calls are at-least-once).
     pub idempotency_key: String,
+    /// Authentication the runtime resolves before sending (a client certificate, a token to
+    /// fetch). Basic and Raw are plain `Authorization` headers instead. Absent in effects
+    /// stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<OutboundAuth>,
+}
+
+/// When a poll of an asynchronous operation is due.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Poll {
+    /// When the `202` was handled (Unix ms): the wait counts from here.
+    pub requested_at: i64,
+    /// The service's `Retry-After`, in milliseconds; `None`: the engine's default interval.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Effect {
+    /// The earliest time (Unix ms) this effect may be carried out, given the engine's default
+    /// and minimum poll intervals; `None`: at once.
+    pub fn not_before(&self, default_poll_ms: u64, min_poll_ms: u64) -> Option<i64> {
+        let Effect::Http {
+            poll: Some(poll), ..
+        } = self
+        else {
+            return None;
+        };
+        let wait = poll
+            .retry_after_ms
+            .unwrap_or(default_poll_ms)
+            .max(min_poll_ms);
+        Some(
+            poll.requested_at
+                .saturating_add(i64::try_from(wait).unwrap_or(i64::MAX)),
+        )
+    }
+}
+
+/// Authentication that needs the outbound client: secrets travel with the request to the
+/// runtime (the outbox is the engine's own store) but never into history, logs or `Debug`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OutboundAuth {
+    /// Mutual TLS with a PKCS#12 client certificate.
+    ClientCertificate {
+        /// The PFX file, base64.
+        pfx: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
+    },
+    /// An OAuth 2.0 client-credentials token from Microsoft Entra ID (or a compatible
+    /// authority), sent as `Authorization: Bearer`.
+    ActiveDirectoryOAuth {
+        /// `None`: the engine's configured authority.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authority: Option<String>,
+        tenant: String,
+        audience: String,
+        #[serde(rename = "clientId")]
+        client_id: String,
+        secret: String,
+    },
+    /// A token for `audience` from the engine's managed identity endpoint.
+    ManagedServiceIdentity {
+        audience: String,
+        /// A user-assigned identity's resource id; `None`: the system-assigned one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<String>,
+    },
+}
+
+impl OutboundAuth {
+    /// The type's name as definitions spell it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OutboundAuth::ClientCertificate { .. } => "ClientCertificate",
+            OutboundAuth::ActiveDirectoryOAuth { .. } => "ActiveDirectoryOAuth",
+            OutboundAuth::ManagedServiceIdentity { .. } => "ManagedServiceIdentity",
+        }
+    }
+}
+
+/// Only what is not secret: requests are logged with `{:?}` in places.
+impl std::fmt::Debug for OutboundAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OutboundAuth::ClientCertificate { .. } => {
+                f.debug_struct("ClientCertificate").finish_non_exhaustive()
+            }
+            OutboundAuth::ActiveDirectoryOAuth {
+                authority,
+                tenant,
+                audience,
+                client_id,
+                ..
+            } => f
+                .debug_struct("ActiveDirectoryOAuth")
+                .field("authority", authority)
+                .field("tenant", tenant)
+                .field("audience", audience)
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+            OutboundAuth::ManagedServiceIdentity { audience, identity } => f
+                .debug_struct("ManagedServiceIdentity")
+                .field("audience", audience)
+                .field("identity", identity)
+                .finish(),
+        }
+    }
 }
 
 /// What a Response action answers.

@@ -32,6 +32,9 @@ pub enum Event {
     /// A webhook action's `limit.timeout` passed while it waited (its wait was resolved by
     /// the timeout before the event was written).
     WaitTimedOut { action: String },
+    /// A durable timer of a Wait action is due. `action` is the execution's key text (the
+    /// name, with `#<repetition>` inside loops: see [`crate::Repetition`]).
+    TimerFired { action: String },
 }
 
 /// What came back from an outbound HTTP call.

@@ -10,6 +10,8 @@
 //! result.
 
 mod actions;
+mod condition;
+mod containers;
 mod context;
 mod effect;
 mod event;
@@ -17,7 +19,9 @@ mod finish;
 mod on_cancel;
 mod on_http_completed;
 mod on_start;
+mod on_timer_fired;
 mod plan;
+mod repetition;
 mod retry;
 mod schedule;
 mod scope;
@@ -27,11 +31,12 @@ mod step;
 
 pub use actions::http::{REDACTED, build_request, recorded_inputs};
 pub use context::{Environment, Limits, StepContext};
-pub use effect::{Effect, HttpRequest, ResponseMessage};
+pub use effect::{Effect, HttpRequest, OutboundAuth, Poll, ResponseMessage};
 pub use event::{Event, HttpOutcome};
 pub use plan::Plan;
+pub use repetition::{ActionKey, Repetition};
 pub use retry::{RetryPolicy, is_retryable_status};
 pub use scope::{format_time, lookup_parameter};
 pub use state::{ActionState, RunFields, RunState};
 pub use status::{ActionStatus, RunStatus, UnknownStatus};
-pub use step::{Transition, Unsubscribe, WaitChange, step};
+pub use step::{Timer, Transition, Unsubscribe, WaitChange, step};

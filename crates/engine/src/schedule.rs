@@ -1,60 +1,113 @@
-//! Moving a run forward: deciding which actions start, which are skipped, and when the run
-//! has ended (logicapps-spec §5.2).
+//! Moving a run forward: deciding which actions start, which are skipped, when a container's
+//! content is done, and when the run has ended (logicapps-spec §5.2).
 //!
-//! Synchronous actions (Compose, Response) finish inside the step that starts them, so one
-//! step walks as far through the graph as it can without waiting for the outside world.
+//! The work of one step is an [`Agenda`] drained in order: *consider* an execution (start it,
+//! skip it, or leave it for later) and *finished* (an execution reached a terminal status:
+//! consider its successors, and tell its container). Synchronous actions finish inside the
+//! step that starts them, so one step walks as far as it can without waiting for the outside
+//! world; an agenda rather than recursion keeps a Foreach over 100,000 synchronous items from
+//! exhausting the stack.
 
-use crate::{ActionState, ActionStatus, RunState, StepContext, Transition, actions, finish};
+use crate::step::enter;
+use crate::{
+    ActionKey, ActionState, ActionStatus, Repetition, RunState, StepContext, Transition, actions,
+    containers, finish,
+};
 use hookflow_model::{ActionId, RunAfterStatus};
 use serde_json::json;
 use std::collections::VecDeque;
 
-/// Tries to start each of `candidates` (and, transitively, what their completion unblocks),
-/// then ends the run if nothing is left in flight.
-pub(crate) fn start_and_settle(
+/// Work left in this step.
+#[derive(Default)]
+pub(crate) struct Agenda(VecDeque<Work>);
+
+pub(crate) enum Work {
+    /// Start or skip the execution if its `runAfter` is decided.
+    Consider(ActionKey),
+    /// The execution reached a terminal status.
+    Finished(ActionKey),
+}
+
+impl Agenda {
+    pub(crate) fn consider(&mut self, key: ActionKey) {
+        self.0.push_back(Work::Consider(key));
+    }
+
+    pub(crate) fn finished(&mut self, key: ActionKey) {
+        self.0.push_back(Work::Finished(key));
+    }
+}
+
+/// Drains `agenda`, then ends the run if nothing is left in flight.
+pub(crate) fn drive(
     state: &mut RunState,
     ctx: &StepContext<'_>,
-    candidates: Vec<ActionId>,
+    mut agenda: Agenda,
     transition: &mut Transition,
 ) {
-    let mut queue: VecDeque<ActionId> = candidates.into();
-    while let Some(id) = queue.pop_front() {
-        if state.action(id).is_some() {
-            continue;
+    while let Some(work) = agenda.0.pop_front() {
+        // A Terminate action ended the run: nothing else starts.
+        if state.status.is_terminal() {
+            return;
         }
-        match readiness(state, ctx, id) {
-            Readiness::NotYet => continue,
-            Readiness::Run => actions::start(state, ctx, id, transition),
-            Readiness::Skip(error) => skip(state, ctx, id, error, transition),
-        }
-        if state.action(id).is_some_and(|a| a.status.is_terminal()) {
-            queue.extend(ctx.plan.successors(id));
+        match work {
+            Work::Consider(key) => {
+                if state.get(&key).is_some() {
+                    continue;
+                }
+                enter(state, transition, &key.repetition);
+                match readiness(state, ctx, &key) {
+                    Readiness::NotYet => continue,
+                    Readiness::Run => actions::start(state, ctx, &key, transition, &mut agenda),
+                    Readiness::Skip(error) => skip(state, ctx, &key, error, transition),
+                }
+                if state.get(&key).is_some_and(|a| a.status.is_terminal()) {
+                    agenda.finished(key);
+                }
+            }
+            Work::Finished(key) => {
+                for &next in ctx.plan.successors(key.id) {
+                    agenda.consider(ActionKey::new(next, key.repetition.clone()));
+                }
+                if let Some(parent) = &ctx.definition.action(key.id).parent {
+                    containers::child_finished(
+                        state,
+                        ctx,
+                        &key,
+                        parent.container,
+                        transition,
+                        &mut agenda,
+                    );
+                }
+            }
         }
     }
-    if !state
-        .actions
-        .iter()
-        .flatten()
-        .any(|a| !a.status.is_terminal())
-    {
+    if state.status.is_terminal() {
+        return;
+    }
+    // Containers finish only when their content has, so the top level decides.
+    let settled = ctx.definition.top_level.iter().all(|&id| {
+        state
+            .get(&ActionKey::new(id, Repetition::none()))
+            .is_none_or(|a| a.status.is_terminal())
+    });
+    if settled {
+        enter(state, transition, &Repetition::none());
         finish::complete_run(state, ctx, transition);
     }
 }
 
-/// After `finished` reached a terminal status outside of `start_and_settle` (an outcome
-/// arrived), schedules its successors.
+/// After `finished` (in the iteration being worked on) reached a terminal status outside of
+/// [`drive`] (an outcome arrived), schedules what follows it.
 pub(crate) fn settle_after(
     state: &mut RunState,
     ctx: &StepContext<'_>,
     finished: ActionId,
     transition: &mut Transition,
 ) {
-    start_and_settle(
-        state,
-        ctx,
-        ctx.plan.successors(finished).to_vec(),
-        transition,
-    );
+    let mut agenda = Agenda::default();
+    agenda.finished(state.key(finished));
+    drive(state, ctx, agenda, transition);
 }
 
 enum Readiness {
@@ -65,14 +118,13 @@ enum Readiness {
     Skip(serde_json::Value),
 }
 
-fn readiness(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Readiness {
-    let action = ctx.definition.action(id);
+fn readiness(state: &RunState, ctx: &StepContext<'_>, key: &ActionKey) -> Readiness {
+    let action = ctx.definition.action(key.id);
     let mut unmet = None;
     for run_after in &action.run_after {
-        let Some(pred) = state
-            .action(run_after.action)
-            .filter(|a| a.status.is_terminal())
-        else {
+        // Predecessors sit in the same container, hence in the same iteration.
+        let pred_key = ActionKey::new(run_after.action, key.repetition.clone());
+        let Some(pred) = state.get(&pred_key).filter(|a| a.status.is_terminal()) else {
             return Readiness::NotYet;
         };
         if unmet.is_none() && !run_after.statuses.contains(as_run_after(pred.status)) {
@@ -98,23 +150,25 @@ fn readiness(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Readiness
 fn skip(
     state: &mut RunState,
     ctx: &StepContext<'_>,
-    id: ActionId,
+    key: &ActionKey,
     error: serde_json::Value,
     transition: &mut Transition,
 ) {
-    state.set_action(
-        id,
-        ActionState {
-            status: ActionStatus::Skipped,
-            code: Some("ActionSkipped".into()),
-            start_time: Some(ctx.now),
-            end_time: Some(ctx.now),
-            inputs: None,
-            outputs: None,
-            error: Some(error),
-        },
-    );
-    transition.touch(id);
+    state.insert(key.clone(), skipped(ctx.now, error));
+    transition.touch_key(key);
+}
+
+/// A Skipped execution with its reason.
+pub(crate) fn skipped(now: i64, error: serde_json::Value) -> ActionState {
+    ActionState {
+        status: ActionStatus::Skipped,
+        code: Some("ActionSkipped".into()),
+        start_time: Some(now),
+        end_time: Some(now),
+        inputs: None,
+        outputs: None,
+        error: Some(error),
+    }
 }
 
 /// How a finished action's status reads in `runAfter` terms. Cancelled only happens when the

@@ -69,12 +69,53 @@ fn run_ladder(rungs: usize) -> (RunStatus, usize) {
     let mut state = RunState::new(&definition, json!({ "name": "manual", "outputs": {} }));
     step(&mut state, Event::Start, &ctx);
     let skipped = state
-        .actions
-        .iter()
-        .flatten()
-        .filter(|a| a.status == ActionStatus::Skipped)
+        .actions()
+        .filter(|(_, a)| a.status == ActionStatus::Skipped)
         .count();
     (state.status, skipped)
+}
+
+/// A Foreach over 100,000 elements (the maximum) whose body is synchronous runs in one step:
+/// the step's agenda, not recursion, carries it, so it neither exhausts the stack nor slows
+/// down per iteration.
+#[test]
+fn a_foreach_over_the_maximum_of_items_ends_in_one_step() {
+    let (status, rows) = within(Duration::from_secs(60), || {
+        let definition = parse_definition(&json!({
+            "triggers": { "manual": { "type": "Request", "kind": "Http" } },
+            "actions": {
+                "Each": {
+                    "type": "Foreach",
+                    "foreach": "@range(0, 100000)",
+                    "actions": { "Double": { "type": "Compose", "inputs": "@mul(item(), 2)", "runAfter": {} } },
+                    "runAfter": {}
+                },
+                "Last": { "type": "Compose", "inputs": "@outputs('Double')", "runAfter": { "Each": ["Succeeded"] } }
+            }
+        }))
+        .expect("valid definition");
+        let plan = Plan::new(&definition);
+        let parameters = Map::new();
+        let ctx = StepContext {
+            definition: &definition,
+            plan: &plan,
+            parameters: &parameters,
+            workflow_name: "wf",
+            run_id: "run-1",
+            now: 1_000,
+            env: &NoRandom,
+            limits: &Limits {
+                http_timeout_ms: 120_000,
+                webhook_timeout_ms: 3_600_000,
+                max_webhook_timeout_ms: 86_400_000,
+            },
+        };
+        let mut state = RunState::new(&definition, json!({ "name": "manual", "outputs": {} }));
+        let transition = step(&mut state, Event::Start, &ctx);
+        (state.status, transition.changed_actions.len())
+    });
+    assert_eq!(status, RunStatus::Succeeded);
+    assert_eq!(rows, 100_000 + 2);
 }
 
 struct NoRandom;

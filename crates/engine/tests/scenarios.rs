@@ -14,9 +14,9 @@
 
 use hookflow_engine::{
     ActionState, Effect, Environment, Event, Limits, Plan, RunFields, RunState, RunStatus,
-    StepContext, Transition, Unsubscribe, WaitChange, step,
+    StepContext, Timer, Transition, Unsubscribe, WaitChange, step,
 };
-use hookflow_model::{ActionId, Definition, effective_parameters, parse_definition};
+use hookflow_model::{Definition, effective_parameters, parse_definition};
 use serde_json::{Map, Value};
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -181,6 +181,7 @@ struct Outward {
     effects: Vec<Effect>,
     waits: Vec<WaitChange>,
     unsubscribes: Vec<Unsubscribe>,
+    timers: Vec<Timer>,
 }
 
 impl Outward {
@@ -189,6 +190,7 @@ impl Outward {
             effects: transition.effects,
             waits: transition.waits,
             unsubscribes: transition.unsubscribes,
+            timers: transition.timers,
         }
     }
 }
@@ -233,7 +235,9 @@ fn render_transition(
         && transition.waits.is_empty()
         && transition.unsubscribes.is_empty()
         && transition.changed_actions.is_empty()
+        && transition.timers.is_empty()
         && !transition.run_changed
+        && !transition.variables_changed
     {
         let _ = writeln!(out, "  (no change)");
     }
@@ -248,6 +252,14 @@ fn render_transition(
             WaitChange::Close { action } => writeln!(out, "  wait close {action}"),
         };
     }
+    for timer in &transition.timers {
+        let _ = writeln!(
+            out,
+            "  timer due_at={} {}",
+            timer.due_at,
+            compact(&timer.event)
+        );
+    }
     for unsubscribe in &transition.unsubscribes {
         let _ = writeln!(
             out,
@@ -256,14 +268,17 @@ fn render_transition(
             compact(&unsubscribe.request)
         );
     }
-    for &id in &transition.changed_actions {
-        let name = &scenario.definition.action(id).name;
-        match after.action(id) {
-            Some(action) => render_action(out, name, action),
+    for key in &transition.changed_actions {
+        let name = key.text(&scenario.definition);
+        match after.get(key) {
+            Some(action) => render_action(out, &name, action),
             None => {
                 let _ = writeln!(out, "  action {name}: reported as changed but has no state");
             }
         }
+    }
+    if transition.variables_changed {
+        let _ = writeln!(out, "  variables {}", compact(&after.variables));
     }
     if transition.run_changed {
         let end = after
@@ -277,12 +292,14 @@ fn render_transition(
         }
     }
     // The store writes only what a transition reports, so an unreported change would be lost.
-    for (index, (old, new)) in before.actions.iter().zip(&after.actions).enumerate() {
-        let id = ActionId(index as u32);
-        if old != new && !transition.changed_actions.contains(&id) {
-            let name = &scenario.definition.action(id).name;
+    for (key, new) in after.actions() {
+        if before.get(key) != Some(new) && !transition.changed_actions.contains(key) {
+            let name = key.text(&scenario.definition);
             let _ = writeln!(out, "  BUG: action {name} changed without being reported");
         }
+    }
+    if before.variables != after.variables && !transition.variables_changed {
+        let _ = writeln!(out, "  BUG: variables changed without being reported");
     }
     let run_fields = |s: &RunState| (s.status, s.end_time, s.outputs.clone(), s.error.clone());
     if run_fields(before) != run_fields(after) && !transition.run_changed {
@@ -318,7 +335,8 @@ fn compact(value: &impl serde::Serialize) -> String {
 /// What the runtime's store holds for a run: rows written only when a transition reports them.
 struct Store {
     run: RunFields,
-    actions: BTreeMap<String, ActionState>,
+    /// By (name, canonical repetition), as the real stores key action rows.
+    actions: BTreeMap<(String, String), ActionState>,
 }
 
 impl Store {
@@ -329,6 +347,7 @@ impl Store {
             end_time: state.end_time,
             outputs: state.outputs.clone(),
             error: state.error.clone(),
+            variables: state.variables.clone(),
         };
         Self {
             run,
@@ -337,11 +356,17 @@ impl Store {
     }
 
     fn write(&mut self, definition: &Definition, state: &RunState, transition: &Transition) {
-        for &id in &transition.changed_actions {
-            if let Some(action) = state.action(id) {
-                self.actions
-                    .insert(definition.action(id).name.clone(), action.clone());
+        for key in &transition.changed_actions {
+            if let Some(action) = state.get(key) {
+                let row = (
+                    definition.action(key.id).name.clone(),
+                    key.repetition.text(),
+                );
+                self.actions.insert(row, action.clone());
             }
+        }
+        if transition.variables_changed {
+            self.run.variables = state.variables.clone();
         }
         if transition.run_changed {
             self.run.status = state.status;
@@ -352,7 +377,11 @@ impl Store {
     }
 
     fn restore(&self, definition: &Definition) -> RunState {
-        RunState::restore(definition, self.run.clone(), self.actions.clone())
+        let rows = self
+            .actions
+            .iter()
+            .map(|((name, repetition), a)| (name.clone(), repetition.clone(), a.clone()));
+        RunState::restore(definition, self.run.clone(), rows)
     }
 }
 

@@ -36,7 +36,7 @@ mod value;
 mod xml;
 
 pub use error::{Error, ErrorKind, Result, Span};
-pub use functions::{FunctionInfo, function_info, function_names};
+pub use functions::{FunctionInfo, call_function, function_info, function_names};
 pub use limits::{
     MAX_EXPRESSION_CHARS, MAX_FUEL, MAX_PARSE_DEPTH, MAX_RANGE_COUNT, MAX_RESULT_BYTES,
 };

@@ -2,7 +2,7 @@
 //! in number), and reports each outcome to its run's inbox — deleting the effect in the same
 //! transaction, so an outcome is recorded exactly once even if the call was made twice.
 
-use crate::{Handle, outbound, scheduler::wait_for_work};
+use crate::{Handle, scheduler::wait_for_work};
 use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
 use hookflow_store::{Claim, EffectRecord, NewEvent};
 use std::sync::Arc;
@@ -67,14 +67,23 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
             return;
         }
     };
+    // A poll of an asynchronous operation that was written due at once (the step's commit
+    // does not know poll delays) waits as its row, due later: no task sleeps meanwhile.
+    let due = handle.inner.http.due_at(&effect, record.due_at);
+    if due > handle.now() {
+        match handle.inner.store.retry_effect(record.id, due).await {
+            Ok(()) => {
+                handle.inner.effect_work.notify_one();
+                return;
+            }
+            Err(error) => tracing::error!(effect_id = record.id, %error, "deferring a poll failed"),
+        }
+    }
     let event = match effect {
-        Effect::Http { action, request } => {
-            let outcome = outbound::send(
-                &handle.inner.http,
-                &request,
-                handle.inner.options.max_response_bytes,
-            )
-            .await;
+        Effect::Http {
+            action, request, ..
+        } => {
+            let outcome = handle.inner.http.send(&request).await;
             if let HttpOutcome::Error { code, message } = &outcome {
                 tracing::info!(
                     run_id = record.run_id,
@@ -91,12 +100,7 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
             request,
             retry,
         } => {
-            let outcome = outbound::send(
-                &handle.inner.http,
-                &request,
-                handle.inner.options.max_response_bytes,
-            )
-            .await;
+            let outcome = handle.inner.http.send(&request).await;
             let retryable = match &outcome {
                 HttpOutcome::Response { status, .. } => is_retryable_status(*status),
                 HttpOutcome::Error { .. } => true,

@@ -10,9 +10,12 @@
 mod callbacks;
 mod clock;
 mod compiled;
+mod credentials;
 mod effects;
+mod egress;
 mod error;
 mod outbound;
+mod redact;
 mod responders;
 mod runs;
 mod scheduler;
@@ -24,7 +27,11 @@ mod workflows;
 
 pub use callbacks::CallbackAnswer;
 pub use clock::{Clock, SystemClock};
+pub use egress::{Cidr, EgressPolicy};
 pub use error::{Error, Result};
+pub use outbound::OutboundOptions;
+pub use redact::{SecureData, redact_record, secure_data, secure_values};
+
 pub use responders::SyncReply;
 pub use signing::CallbackUrl;
 pub use subscriptions::subscription_view;
@@ -61,6 +68,8 @@ pub struct Options {
     pub unsubscribe_retry_base: Duration,
     /// How long a delivery's `Idempotency-Key` / `webhook-id` is remembered.
     pub dedup_retention: Duration,
+    /// The outbound client: egress policy, trusted CAs, token providers, async polling.
+    pub outbound: OutboundOptions,
 }
 
 /// Shared state behind every [`Handle`].
@@ -72,7 +81,7 @@ struct Inner {
     /// Runs stepped recently, with the `seq` their cached state is at.
     runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
     responders: responders::Responders,
-    http: reqwest::Client,
+    http: outbound::Outbound,
     /// Wakes the scheduler: new inbox events exist.
     run_work: Notify,
     /// Wakes the effect executor: new outbox effects exist.
@@ -101,7 +110,7 @@ impl Runtime {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Result<(Handle, tokio::task::JoinHandle<()>)> {
-        let http = outbound::client()?;
+        let http = outbound::Outbound::new(options.outbound.clone(), options.max_response_bytes)?;
         let inner = Arc::new(Inner {
             definitions: compiled::Cache::default(),
             runs: Default::default(),

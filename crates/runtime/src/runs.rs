@@ -38,18 +38,41 @@ impl Handle {
         Ok(self.inner.store.list_actions(run_id).await?)
     }
 
+    /// An action's record: the one outside loops, or for an action inside Foreach/Until its
+    /// latest repetition with how many there are.
     pub async fn get_action(
         &self,
         workflow: &str,
         run_id: &str,
         action: &str,
-    ) -> Result<ActionRecord> {
+    ) -> Result<(ActionRecord, Option<u64>)> {
         self.get_run(workflow, run_id).await?;
-        self.inner
-            .store
-            .get_action(run_id, action)
-            .await?
+        if let Some(record) = self.inner.store.get_action(run_id, action).await? {
+            return Ok((record, None));
+        }
+        let mut repetitions = self.inner.store.list_repetitions(run_id, action).await?;
+        let count = repetitions.len() as u64;
+        repetitions
+            .pop()
+            .map(|latest| (latest, Some(count)))
             .ok_or_else(|| Error::NotFound(format!("action '{action}' in run '{run_id}'")))
+    }
+
+    /// Every execution of an action, by repetition (one, `""`, for an action outside loops).
+    pub async fn list_repetitions(
+        &self,
+        workflow: &str,
+        run_id: &str,
+        action: &str,
+    ) -> Result<Vec<ActionRecord>> {
+        self.get_run(workflow, run_id).await?;
+        let repetitions = self.inner.store.list_repetitions(run_id, action).await?;
+        if repetitions.is_empty() {
+            return Err(Error::NotFound(format!(
+                "action '{action}' in run '{run_id}'"
+            )));
+        }
+        Ok(repetitions)
     }
 
     /// Asks the run to stop. The cancel is an inbox event, applied in order with the run's

@@ -7,12 +7,12 @@
 
 use crate::{Handle, SyncReply, compiled::Compiled};
 use hookflow_engine::{
-    ActionState, ActionStatus, Effect, Environment, Event, Limits, RunFields, RunState,
-    StepContext, Transition, Unsubscribe, WaitChange,
+    ActionState, Effect, Environment, Event, Limits, RunFields, RunState, StepContext, Transition,
+    Unsubscribe, WaitChange,
 };
 use hookflow_store::{
-    ActionRecord, Claim, ClaimedRun, NewEffect, RunUpdate, StepCommit, SubscriptionRecord,
-    SubscriptionState, WaitWrite,
+    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunUpdate, StepCommit,
+    SubscriptionRecord, SubscriptionState, WaitWrite,
 };
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -140,7 +140,7 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             limits: &limits,
         };
         let step = hookflow_engine::step(&mut cached.state, event, &ctx);
-        merge(&mut transition, step);
+        transition.merge(step);
     }
     let commit = build_commit(handle, &claimed, &cached, &transition, now);
     if let Err(error) = handle.inner.store.commit_step(commit).await {
@@ -152,12 +152,7 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
     cached.seq = claimed.seq + 1;
     // Only runs with a call in flight stay cached: a run that merely waits (for a callback or
     // a timer) is a row, not memory, and is reloaded when it moves again.
-    let in_flight = cached
-        .state
-        .actions
-        .iter()
-        .flatten()
-        .any(|a| a.status == ActionStatus::Running);
+    let in_flight = cached.state.has_call_in_flight(&cached.compiled.definition);
     if !cached.state.status.is_terminal() && in_flight {
         handle
             .inner
@@ -199,14 +194,19 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
                 outputs: a.outputs,
                 error: a.error,
             };
-            (a.name, state)
+            (a.name, a.repetition, state)
         });
+    let variables = match run.variables {
+        Some(serde_json::Value::Object(variables)) => variables,
+        _ => serde_json::Map::new(),
+    };
     let fields = RunFields {
         status: run.status,
         trigger: run.trigger,
         end_time: run.end_time,
         outputs: run.outputs,
         error: run.error,
+        variables,
     };
     let state = RunState::restore(&compiled.definition, fields, actions);
     let primary_key = store
@@ -223,18 +223,6 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
     })
 }
 
-fn merge(into: &mut Transition, step: Transition) {
-    for id in step.changed_actions {
-        if !into.changed_actions.contains(&id) {
-            into.changed_actions.push(id);
-        }
-    }
-    into.run_changed |= step.run_changed;
-    into.effects.extend(step.effects);
-    into.waits.extend(step.waits);
-    into.unsubscribes.extend(step.unsubscribes);
-}
-
 fn build_commit(
     handle: &Handle,
     claimed: &ClaimedRun,
@@ -246,11 +234,12 @@ fn build_commit(
     let actions = transition
         .changed_actions
         .iter()
-        .filter_map(|&id| {
-            let state = cached.state.action(id)?;
+        .filter_map(|key| {
+            let state = cached.state.get(key)?;
             Some(ActionRecord {
                 run_id: claimed.run_id.clone(),
-                name: definition.action(id).name.clone(),
+                name: definition.action(key.id).name.clone(),
+                repetition: key.repetition.text(),
                 status: state.status,
                 code: state.code.clone(),
                 start_time: state.start_time,
@@ -261,12 +250,26 @@ fn build_commit(
             })
         })
         .collect();
-    let run = transition.run_changed.then(|| RunUpdate {
+    // Variables are written whole, and only by a step that changed one (see ARCHITECTURE.md).
+    let run = (transition.run_changed || transition.variables_changed).then(|| RunUpdate {
         status: cached.state.status,
         end_time: cached.state.end_time,
         outputs: cached.state.outputs.clone(),
         error: cached.state.error.clone(),
+        variables: transition
+            .variables_changed
+            .then(|| serde_json::Value::Object(cached.state.variables.clone())),
     });
+    // A Wait action's timer is an inbox event due later: a row, claimed when due.
+    let new_events = transition
+        .timers
+        .iter()
+        .map(|timer| NewEvent {
+            run_id: claimed.run_id.clone(),
+            event: serde_json::to_value(&timer.event).expect("events serialize"),
+            due_at: timer.due_at,
+        })
+        .collect();
     let new_effects = transition
         .effects
         .iter()
@@ -302,7 +305,7 @@ fn build_commit(
         consumed_events: claimed.events.iter().map(|e| e.id).collect(),
         actions,
         run,
-        new_events: Vec::new(),
+        new_events,
         new_effects,
         waits,
         subscriptions,

@@ -15,9 +15,7 @@
 //!    `Unsubscribing`. The unsubscribe worker ([`run_unsubscribe_worker`]) calls unsubscribe
 //!    until the service accepts it (or gives up), never blocking the change that caused it.
 
-use crate::{
-    Error, Handle, Result, compiled::Compiled, outbound, signing, trigger_scope::TriggerScope,
-};
+use crate::{Error, Handle, Result, compiled::Compiled, signing, trigger_scope::TriggerScope};
 use hookflow_engine::{
     HttpOutcome, HttpRequest, RetryPolicy, build_request, format_time, is_retryable_status,
 };
@@ -183,12 +181,7 @@ impl Handle {
         let outcome = loop {
             record.attempts += 1;
             let started = self.now();
-            let outcome = outbound::send(
-                &self.inner.http,
-                &request,
-                self.inner.options.max_response_bytes,
-            )
-            .await;
+            let outcome = self.inner.http.send(&request).await;
             let failed = describe_failure(&outcome);
             self.history(
                 &record,
@@ -360,12 +353,7 @@ impl Handle {
             }
         };
         sub.attempts += 1;
-        let outcome = outbound::send(
-            &self.inner.http,
-            &request,
-            self.inner.options.max_response_bytes,
-        )
-        .await;
+        let outcome = self.inner.http.send(&request).await;
         // A service that no longer knows the subscription has nothing left to remove.
         let gone = matches!(
             outcome,

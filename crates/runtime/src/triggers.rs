@@ -257,6 +257,7 @@ fn new_run(
             trigger,
             outputs: None,
             error: None,
+            variables: None,
             seq: 0,
         },
         first_event: serde_json::to_value(Event::Start).expect("events serialize"),

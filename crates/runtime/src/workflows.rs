@@ -34,6 +34,7 @@ impl Handle {
     pub async fn save_workflow(&self, name: &str, document: &Value) -> Result<SaveResult> {
         check_name(name)?;
         let compiled = Arc::new(Compiled::from_document(document)?);
+        self.check_managed_identities(document)?;
         let enabled_in_document = hookflow_model::parse_workflow_document(document)
             .map_err(Error::Invalid)?
             .enabled;
@@ -79,7 +80,8 @@ impl Handle {
 
     /// Checks a document without saving anything.
     pub fn validate_workflow(&self, document: &Value) -> Result<()> {
-        Compiled::from_document(document).map(|_| ())
+        Compiled::from_document(document)?;
+        self.check_managed_identities(document)
     }
 
     pub async fn get_workflow(&self, name: &str) -> Result<WorkflowView> {

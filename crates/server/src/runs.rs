@@ -9,7 +9,7 @@ use axum::{
     routing::{get, post},
 };
 use hookflow_api as api;
-use hookflow_engine::{RunStatus, format_time};
+use hookflow_engine::{Repetition, RunStatus, format_time};
 use hookflow_store::{ActionRecord, RunRecord};
 use serde::Deserialize;
 
@@ -20,6 +20,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/workflows/{name}/runs/{run}/cancel", post(cancel))
         .route("/workflows/{name}/runs/{run}/actions", get(actions))
         .route("/workflows/{name}/runs/{run}/actions/{action}", get(action))
+        .route(
+            "/workflows/{name}/runs/{run}/actions/{action}/repetitions",
+            get(repetitions),
+        )
 }
 
 #[derive(Debug, Deserialize)]
@@ -91,18 +95,81 @@ async fn actions(
 ) -> Result<Json<api::List<api::ActionResult>>, ApiError> {
     let actions = state.handle.list_actions(&name, &run).await?;
     Ok(Json(api::List {
-        value: actions.into_iter().map(action_to_api).collect(),
+        value: once_per_action(actions),
         next_link: None,
     }))
+}
+
+/// Each action once, in the order first recorded: its row outside loops, or its latest
+/// repetition (highest indexes) with the number of repetitions.
+fn once_per_action(records: Vec<ActionRecord>) -> Vec<api::ActionResult> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_name: std::collections::HashMap<String, (ActionRecord, u64)> =
+        std::collections::HashMap::new();
+    for record in records {
+        match by_name.get_mut(&record.name) {
+            Some((latest, count)) => {
+                *count += 1;
+                if record.repetition > latest.repetition {
+                    *latest = record;
+                }
+            }
+            None => {
+                order.push(record.name.clone());
+                by_name.insert(record.name.clone(), (record, 1));
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|name| by_name.remove(&name))
+        .map(|(record, count)| {
+            let repeated = !record.repetition.is_empty();
+            api::ActionResult {
+                repetition_count: repeated.then_some(count),
+                ..action_to_api(record)
+            }
+        })
+        .collect()
 }
 
 async fn action(
     State(state): State<AppState>,
     Path((name, run, action)): Path<(String, String, String)>,
 ) -> Result<Json<api::ActionResult>, ApiError> {
-    Ok(Json(action_to_api(
-        state.handle.get_action(&name, &run, &action).await?,
-    )))
+    let (record, count) = state.handle.get_action(&name, &run, &action).await?;
+    Ok(Json(api::ActionResult {
+        repetition_count: count,
+        ..action_to_api(record)
+    }))
+}
+
+async fn repetitions(
+    State(state): State<AppState>,
+    Path((name, run, action)): Path<(String, String, String)>,
+) -> Result<Json<api::List<api::ActionRepetition>>, ApiError> {
+    let records = state.handle.list_repetitions(&name, &run, &action).await?;
+    Ok(Json(api::List {
+        value: records.into_iter().map(repetition_to_api).collect(),
+        next_link: None,
+    }))
+}
+
+fn repetition_to_api(record: ActionRecord) -> api::ActionRepetition {
+    let indexes = Repetition::parse(&record.repetition)
+        .map(|r| r.0)
+        .unwrap_or_default();
+    api::ActionRepetition {
+        name: record.repetition,
+        indexes,
+        status: record.status.to_string(),
+        code: record.code,
+        start_time: record.start_time.map(format_time),
+        end_time: record.end_time.map(format_time),
+        inputs: record.inputs,
+        outputs: record.outputs,
+        error: record.error,
+    }
 }
 
 fn bad_request(message: String) -> ApiError {
@@ -139,5 +206,6 @@ fn action_to_api(action: ActionRecord) -> api::ActionResult {
         inputs: action.inputs,
         outputs: action.outputs,
         error: action.error,
+        repetition_count: None,
     }
 }

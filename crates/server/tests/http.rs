@@ -132,6 +132,7 @@ mod support {
                 unsubscribe_retry_base: Duration::from_millis(50),
                 webhook_timeout: Duration::from_secs(3600),
                 max_webhook_timeout: Duration::from_secs(3600),
+                outbound: hookflow_runtime::OutboundOptions::standard(),
                 dedup_retention: Duration::from_secs(3600),
             };
             let (handle, _loops) = Runtime::start(
@@ -2707,6 +2708,10 @@ mod openapi {
         ("POST", "/api/workflows/{name}/runs/{run}/cancel"),
         ("GET", "/api/workflows/{name}/runs/{run}/actions"),
         ("GET", "/api/workflows/{name}/runs/{run}/actions/{action}"),
+        (
+            "GET",
+            "/api/workflows/{name}/runs/{run}/actions/{action}/repetitions",
+        ),
         ("ANY", "/workflows/{name}/triggers/{trigger}/paths/invoke"),
         (
             "ANY",

@@ -86,6 +86,7 @@ fn new_run(id: String) -> NewRun {
             trigger: json!({"name": "manual", "outputs": {"body": {"orderId": 42}}}),
             outputs: None,
             error: None,
+            variables: None,
             seq: 0,
         },
     }

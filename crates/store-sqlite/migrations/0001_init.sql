@@ -37,6 +37,10 @@ CREATE TABLE runs (
     trigger      TEXT NOT NULL,
     outputs      TEXT,
     error        TEXT,
+    -- The run's variables ({name: {type, value}}), rewritten by a step that changes one.
+    -- Added to this file in place (with `actions.repetition` below) because no database had
+    -- shipped yet; once one has, such changes go in a new migration.
+    variables    TEXT,
     seq          INTEGER NOT NULL,
     lease_owner  TEXT,
     lease_until  INTEGER
@@ -47,12 +51,15 @@ CREATE INDEX runs_by_workflow_status ON runs (workflow, status, start_time DESC,
 -- Only leased runs (few: the ones in flight), for `next_due` and `release_all_leases`.
 CREATE INDEX runs_leased ON runs (lease_until) WHERE lease_until IS NOT NULL;
 
--- One row per action execution. `id` is an explicit rowid alias so it survives VACUUM: it
--- keeps the order in which actions were first recorded (an upsert updates in place).
+-- One row per action execution: per action, and inside Foreach/Until per iteration
+-- (`repetition`: canonical loop indexes, '' outside loops). `id` is an explicit rowid alias so
+-- it survives VACUUM: it keeps the order in which executions were first recorded (an upsert
+-- updates in place).
 CREATE TABLE actions (
     id         INTEGER PRIMARY KEY,
     run_id     TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     name       TEXT NOT NULL,
+    repetition TEXT NOT NULL DEFAULT '',
     status     TEXT NOT NULL,
     code       TEXT,
     start_time INTEGER,
@@ -60,7 +67,7 @@ CREATE TABLE actions (
     inputs     TEXT,
     outputs    TEXT,
     error      TEXT,
-    UNIQUE (run_id, name)
+    UNIQUE (run_id, name, repetition)
 );
 
 -- Events waiting to be applied to runs; a future `due_at` is a timer. AUTOINCREMENT so an id

@@ -50,7 +50,7 @@ pub struct SqliteOptions {
     /// write survives power loss. `false` selects NORMAL, which survives a process crash but
     /// may lose the last commits on power loss; faster where fsync is slow.
     pub synchronous_full: bool,
-    /// Read connections kept open between reads (more are opened under load).
+    /// Read connections: at most this many reads run at once; all are kept open.
     pub readers: usize,
     /// The most write commands committed in one transaction.
     pub max_batch: usize,
@@ -62,7 +62,7 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             synchronous_full: true,
-            readers: 4,
+            readers: 8,
             max_batch: 256,
             busy_timeout_ms: 5_000,
         }
@@ -206,6 +206,13 @@ impl Store for SqliteStore {
         let (run_id, name) = (run_id.to_owned(), name.to_owned());
         self.readers
             .read(move |conn| runs::get_action(conn, &run_id, &name))
+            .await
+    }
+
+    async fn list_repetitions(&self, run_id: &str, name: &str) -> store::Result<Vec<ActionRecord>> {
+        let (run_id, name) = (run_id.to_owned(), name.to_owned());
+        self.readers
+            .read(move |conn| runs::list_repetitions(conn, &run_id, &name))
             .await
     }
 

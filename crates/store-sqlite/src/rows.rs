@@ -28,14 +28,14 @@ pub(crate) use version_columns;
 macro_rules! run_columns {
     () => {
         "id, workflow, version_id, trigger_name, status, start_time, end_time, trigger, outputs, \
-         error, seq"
+         error, seq, variables"
     };
 }
 pub(crate) use run_columns;
 
 macro_rules! action_columns {
     () => {
-        "run_id, name, status, code, start_time, end_time, inputs, outputs, error"
+        "run_id, name, status, code, start_time, end_time, inputs, outputs, error, repetition"
     };
 }
 pub(crate) use action_columns;
@@ -80,6 +80,7 @@ pub(crate) fn run(row: &Row<'_>) -> Result<RunRecord, DbError> {
         outputs: optional_json(row.get(8)?)?,
         error: optional_json(row.get(9)?)?,
         seq: row.get(10)?,
+        variables: optional_json(row.get(11)?)?,
     })
 }
 
@@ -98,6 +99,7 @@ pub(crate) fn action(row: &Row<'_>) -> Result<ActionRecord, DbError> {
         inputs: optional_json(row.get(6)?)?,
         outputs: optional_json(row.get(7)?)?,
         error: optional_json(row.get(8)?)?,
+        repetition: row.get(9)?,
     })
 }
 

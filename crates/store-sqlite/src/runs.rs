@@ -13,7 +13,7 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<(), DbError> {
     conn.prepare_cached(concat!(
         "INSERT INTO runs (",
         run_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?
     .execute(params![
         run.id,
@@ -27,6 +27,7 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<(), DbError> {
         rows::optional_json_text(run.outputs.as_ref()),
         rows::optional_json_text(run.error.as_ref()),
         run.seq,
+        rows::optional_json_text(run.variables.as_ref()),
     ])?;
     work::insert_event(conn, &run.id, &new.first_event, run.start_time)
 }
@@ -107,7 +108,21 @@ pub(crate) fn get_action(
     let mut select = conn.prepare_cached(concat!(
         "SELECT ",
         action_columns!(),
-        " FROM actions WHERE run_id = ?1 AND name = ?2"
+        " FROM actions WHERE run_id = ?1 AND name = ?2 AND repetition = ''"
     ))?;
     rows::first(select.query([run_id, name])?, rows::action)
+}
+
+/// Every execution of one action, by repetition (canonical text sorts like the indexes).
+pub(crate) fn list_repetitions(
+    conn: &Connection,
+    run_id: &str,
+    name: &str,
+) -> Result<Vec<ActionRecord>, DbError> {
+    let mut select = conn.prepare_cached(concat!(
+        "SELECT ",
+        action_columns!(),
+        " FROM actions WHERE run_id = ?1 AND name = ?2 ORDER BY repetition"
+    ))?;
+    rows::all(select.query([run_id, name])?, rows::action)
 }

@@ -113,6 +113,7 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
         Some(update) => conn
             .prepare_cached(
                 "UPDATE runs SET status = ?4, end_time = ?5, outputs = ?6, error = ?7, \
+                 variables = coalesce(?8, variables), \
                  seq = seq + 1, lease_owner = NULL, lease_until = NULL \
                  WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
             )?
@@ -124,6 +125,7 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
                 update.end_time,
                 rows::optional_json_text(update.outputs.as_ref()),
                 rows::optional_json_text(update.error.as_ref()),
+                rows::optional_json_text(update.variables.as_ref()),
             ])?,
         None => conn
             .prepare_cached(
@@ -149,9 +151,9 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
     // `list_actions`, when an action moves from Running to its result.
     let mut upsert = conn.prepare_cached(
         "INSERT INTO actions \
-         (run_id, name, status, code, start_time, end_time, inputs, outputs, error) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-         ON CONFLICT (run_id, name) DO UPDATE SET status = excluded.status, \
+         (run_id, name, status, code, start_time, end_time, inputs, outputs, error, repetition) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (run_id, name, repetition) DO UPDATE SET status = excluded.status, \
          code = excluded.code, start_time = excluded.start_time, end_time = excluded.end_time, \
          inputs = excluded.inputs, outputs = excluded.outputs, error = excluded.error",
     )?;
@@ -167,6 +169,7 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
             rows::optional_json_text(action.inputs.as_ref()),
             rows::optional_json_text(action.outputs.as_ref()),
             rows::optional_json_text(action.error.as_ref()),
+            action.repetition,
         ])?;
     }
     for event in &step.new_events {

@@ -176,6 +176,7 @@ fn new_run(id: &str) -> NewRun {
             trigger: json!({"name": "manual"}),
             outputs: None,
             error: None,
+            variables: None,
             seq: 0,
         },
         first_event: json!({"start": id}),

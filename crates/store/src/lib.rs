@@ -68,9 +68,13 @@ pub trait Store: Send + Sync + 'static {
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>>;
     /// Runs of a workflow, newest first (by `start_time`, then id).
     async fn list_runs(&self, query: RunQuery) -> Result<Vec<RunRecord>>;
-    /// Action records of a run, in the order they started.
+    /// Action records of a run (every repetition), in the order they started.
     async fn list_actions(&self, run_id: &str) -> Result<Vec<ActionRecord>>;
+    /// The record of an action outside loops (repetition `""`).
     async fn get_action(&self, run_id: &str, name: &str) -> Result<Option<ActionRecord>>;
+    /// Every record of one action (each iteration of a looped action), ordered by repetition.
+    /// `name` matches exactly.
+    async fn list_repetitions(&self, run_id: &str, name: &str) -> Result<Vec<ActionRecord>>;
 
     // --- Work: the inbox (events to apply to runs) and the outbox (effects to carry out) ----
 

@@ -62,15 +62,22 @@ pub struct RunRecord {
     pub outputs: Option<Value>,
     /// `{code, message}` when the run failed.
     pub error: Option<Value>,
+    /// The run's variables (`{name: {type, value}}`) as last written by a step; `None` until
+    /// a step initializes one.
+    pub variables: Option<Value>,
     /// Bumped by every committed step; fences concurrent writers.
     pub seq: i64,
 }
 
-/// One action execution of a run.
+/// One action execution of a run: one per action outside loops, one per (action, iteration)
+/// inside Foreach/Until.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionRecord {
     pub run_id: String,
     pub name: String,
+    /// Which iteration of the enclosing loops, as canonical text (`hookflow_engine::Repetition`):
+    /// `""` outside loops, `"000003"`, `"000001-000004"` nested. Part of the row's key.
+    pub repetition: String,
     pub status: ActionStatus,
     /// `OK`, `BadRequest`, `ActionFailed`, `ActionSkipped`, ... (Logic Apps' `code`).
     pub code: Option<String>,
@@ -161,7 +168,7 @@ pub struct StepCommit {
     pub expected_seq: i64,
     /// Inbox events this step applied.
     pub consumed_events: Vec<i64>,
-    /// Inserted or replaced by `(run_id, name)`.
+    /// Inserted or replaced by `(run_id, name, repetition)`.
     pub actions: Vec<ActionRecord>,
     pub run: Option<RunUpdate>,
     pub new_events: Vec<NewEvent>,
@@ -218,6 +225,8 @@ pub struct RunUpdate {
     pub end_time: Option<i64>,
     pub outputs: Option<Value>,
     pub error: Option<Value>,
+    /// `Some`: replace the run's variables (a step that changed one); `None`: keep them.
+    pub variables: Option<Value>,
 }
 
 /// Where a trigger subscription stands in its lifecycle (the subscription ledger).

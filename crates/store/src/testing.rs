@@ -61,6 +61,8 @@ macro_rules! store_conformance_tests {
             a_closed_wait_refuses_callbacks,
             a_retried_effect_is_due_again_later,
             a_step_adds_ledger_entries,
+            repetitions_are_rows_of_their_own,
+            variables_are_kept_until_replaced,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -494,6 +496,100 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+}
+
+/// An action inside a loop has one row per iteration, keyed by its repetition; the row
+/// outside loops (repetition `""`) is the one `get_action` returns.
+pub async fn repetitions_are_rows_of_their_own(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let at = |repetition: &str, status| ActionRecord {
+        repetition: repetition.into(),
+        ..action("Inner", status)
+    };
+    let first = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![
+            action("Loop", ActionStatus::Running),
+            at("000001", ActionStatus::Running),
+            at("000000", ActionStatus::Running),
+            at("000000-000002", ActionStatus::Running),
+        ],
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(first).await.unwrap();
+    push(&*store, "r1", json!({"n": 2}), T0 + 1).await;
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    let second = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![at("000001", ActionStatus::Succeeded)],
+        ..step("a", 1, "r1")
+    };
+    store.commit_step(second).await.unwrap();
+
+    assert_eq!(
+        names(&*store, "r1").await,
+        ["Loop", "Inner", "Inner", "Inner"]
+    );
+    let repetitions = store.list_repetitions("r1", "Inner").await.unwrap();
+    let found: Vec<_> = repetitions
+        .iter()
+        .map(|a| (a.repetition.as_str(), a.status))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("000000", ActionStatus::Running),
+            ("000000-000002", ActionStatus::Running),
+            ("000001", ActionStatus::Succeeded),
+        ]
+    );
+    assert_eq!(store.get_action("r1", "Inner").await.unwrap(), None);
+    assert_eq!(
+        store.get_action("r1", "Loop").await.unwrap(),
+        Some(action("Loop", ActionStatus::Running))
+    );
+    assert!(
+        store
+            .list_repetitions("r1", "Nope")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A step that changes variables writes them with the run; one that does not keeps them.
+pub async fn variables_are_kept_until_replaced(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap().variables, None);
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let variables = json!({"count": {"type": "integer", "value": 1}});
+    let running = RunUpdate {
+        status: RunStatus::Running,
+        end_time: None,
+        outputs: None,
+        error: None,
+        variables: Some(variables.clone()),
+    };
+    let first = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        run: Some(running),
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(first).await.unwrap();
+    push(&*store, "r1", json!({"n": 2}), T0 + 1).await;
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    let second = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        run: Some(finished(RunStatus::Succeeded, T0 + 1)),
+        ..step("a", 1, "r1")
+    };
+    store.commit_step(second).await.unwrap();
+    let run = store.get_run("r1").await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.variables, Some(variables));
 }
 
 pub async fn commit_step_with_stale_seq_writes_nothing(store: Arc<dyn Store>) {
@@ -1176,6 +1272,7 @@ fn new_run(id: &str, start_time: i64) -> NewRun {
             trigger: json!({"name": "manual", "outputs": {"body": {"id": id}}}),
             outputs: None,
             error: None,
+            variables: None,
             seq: 0,
         },
         first_event: start_event(id),
@@ -1243,6 +1340,7 @@ fn action(name: &str, status: ActionStatus) -> ActionRecord {
         inputs: Some(json!({"uri": format!("https://example.test/{name}")})),
         outputs: None,
         error: None,
+        repetition: String::new(),
     }
 }
 
@@ -1252,6 +1350,7 @@ fn finished(status: RunStatus, end_time: i64) -> RunUpdate {
         end_time: Some(end_time),
         outputs: Some(json!({"result": status.as_str()})),
         error: (status == RunStatus::Failed).then(|| json!({"code": "ActionFailed"})),
+        variables: None,
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::{
     Ctx,
     engine::{Server, parse_time_ms},
-    load::{self, LoadSpec},
+    load::{self, LoadResult, LoadSpec},
     report::{Latency, Row},
 };
 use axum::body::Bytes;
@@ -47,10 +47,21 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     engine.put_workflow(WORKFLOW, definition()).await?;
     let url = engine.callback_url(WORKFLOW).await?;
     eprintln!("ingest: engine pid {} on {}", engine.pid(), engine.base);
+    let (mut accepted, result) = accept(ctx, "ingest", url).await;
+    let (mut completed, _) = completion(&engine, ctx, "ingest", WORKFLOW, &result).await?;
+    let rss = engine.peak_rss_kib();
+    accepted.peak_rss_kib = rss;
+    completed.peak_rss_kib = rss;
+    Ok(vec![accepted, completed])
+}
 
+/// Drives a trigger callback URL with the load (1 KiB bodies, `202` with a run id expected):
+/// the `accepted (202 = durable)` row and the load's result.
+pub async fn accept(ctx: &Ctx, scenario: &str, url: String) -> (Row, LoadResult) {
     let result = load::run(LoadSpec {
-        label: "ingest".into(),
+        label: scenario.into(),
         url,
+        targets: None,
         body: body(),
         concurrency: ctx.concurrency,
         max_requests: ctx.requests,
@@ -60,7 +71,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     })
     .await;
     let accepted_rps = result.throughput();
-    let mut accepted = Row::new("ingest", "accepted (202 = durable)")
+    let mut accepted = Row::new(scenario, "accepted (202 = durable)")
         .parameters(ctx.load_parameters())
         .throughput(accepted_rps, "runs/s")
         .latency(Latency::of(&result.latencies_us));
@@ -75,24 +86,36 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     if result.kept.len() as u64 != result.ok {
         accepted.fail("a 202 came without a run id header");
     }
+    (accepted, result)
+}
 
-    // Completion: wait until nothing is Running, then check every accepted run Succeeded.
-    let mut completed = Row::new("ingest", "completed").parameters(ctx.load_parameters());
+/// Waits until `workflow` has no Running run, checks that every accepted run (the run ids
+/// kept by the load) Succeeded and none Failed, and returns the `completed` row — accepted
+/// runs over first request sent → last run's `endTime`, latency = each run's
+/// `startTime → endTime` — with the accepted runs as the API lists them.
+pub async fn completion(
+    engine: &Server,
+    ctx: &Ctx,
+    scenario: &str,
+    workflow: &str,
+    result: &LoadResult,
+) -> anyhow::Result<(Row, Vec<hookflow_api::Run>)> {
+    let mut completed = Row::new(scenario, "completed").parameters(ctx.load_parameters());
     let waited = Instant::now();
     let timeout = Duration::from_secs(60).max(Duration::from_millis(result.ok * 10));
     eprintln!(
-        "ingest: {} accepted; waiting for them to complete",
+        "{scenario}: {} accepted; waiting for them to complete",
         result.ok
     );
-    while engine.any_run(WORKFLOW, "Running").await? {
+    while engine.any_run(workflow, "Running").await? {
         if waited.elapsed() > timeout {
             completed.fail(format!("runs still Running after {timeout:?}"));
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let succeeded = engine.list_runs(WORKFLOW, "Succeeded").await?;
-    let failed = engine.list_runs(WORKFLOW, "Failed").await?;
+    let succeeded = engine.list_runs(workflow, "Succeeded").await?;
+    let failed = engine.list_runs(workflow, "Failed").await?;
     let ids: HashSet<&str> = succeeded.iter().map(|r| r.name.as_str()).collect();
     let accepted_ids: HashSet<&str> = result.kept.iter().map(String::as_str).collect();
     let missing = accepted_ids.iter().filter(|id| !ids.contains(*id)).count();
@@ -110,10 +133,11 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
         .map_or(0, |d| d.as_millis() as i64);
     let mut last_end = start_ms;
     let mut run_us: Vec<u64> = Vec::with_capacity(succeeded.len());
-    for run in succeeded
-        .iter()
+    let runs: Vec<hookflow_api::Run> = succeeded
+        .into_iter()
         .filter(|r| accepted_ids.contains(r.name.as_str()))
-    {
+        .collect();
+    for run in &runs {
         let start = parse_time_ms(&run.start_time);
         let end = run.end_time.as_deref().and_then(parse_time_ms);
         if let (Some(start), Some(end)) = (start, end) {
@@ -129,15 +153,12 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
         .latency(Latency::of(&run_us))
         .note("latency = run startTime -> endTime (engine clock, ms resolution)");
     completed.vs_baseline = ctx.vs_baseline(completed_rps);
-    completed.extra("succeeded", succeeded.len() as u64);
+    completed.extra("succeeded", runs.len() as u64);
     completed.extra("first_request_to_last_end_s", span_s);
-
-    let rss = engine.peak_rss_kib();
-    accepted.peak_rss_kib = rss;
-    completed.peak_rss_kib = rss;
     eprintln!(
-        "ingest: {} Succeeded, {accepted_rps:.0} accepted/s, {completed_rps:.0} completed/s",
-        succeeded.len()
+        "{scenario}: {} Succeeded, {:.0} accepted/s, {completed_rps:.0} completed/s",
+        runs.len(),
+        result.throughput()
     );
-    Ok(vec![accepted, completed])
+    Ok((completed, runs))
 }

@@ -1,6 +1,6 @@
 //! The scenarios of issue 7, one module each, in the order they run. A scenario returns one
-//! [`Row`] per figure; one whose engine feature has not landed returns "not available yet"
-//! rows (see each stub module for what it will measure).
+//! [`Row`] per figure (a figure whose engine feature has not landed is a "not available yet"
+//! row, e.g. long-run's Foreach).
 
 pub mod ingest;
 pub mod long_run;
@@ -21,7 +21,7 @@ pub const ALL: [&str; 6] = [
 ];
 
 /// Scenarios compared with the baseline: selecting one selects the baseline too.
-const NEEDS_BASELINE: [&str; 3] = ["ingest", "webhook-trigger", "webhook-action"];
+const NEEDS_BASELINE: [&str; 4] = ["ingest", "webhook-trigger", "webhook-action", "waiting"];
 
 /// The scenarios to run for the names given on the command line, in running order.
 pub fn select(names: &[String]) -> Vec<&'static str> {
@@ -47,9 +47,9 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
             Ok(vec![row])
         }
         "ingest" => ingest::run(ctx).await,
-        "webhook-trigger" => Ok(webhook_trigger::run(ctx)),
-        "webhook-action" => Ok(webhook_action::run(ctx)),
-        "waiting" => Ok(waiting::run(ctx)),
+        "webhook-trigger" => webhook_trigger::run(ctx).await,
+        "webhook-action" => webhook_action::run(ctx).await,
+        "waiting" => waiting::run(ctx).await,
         "long-run" => long_run::run(ctx).await,
         other => anyhow::bail!("unknown scenario {other}"),
     }

@@ -5,8 +5,6 @@ use crate::config::Config;
 use anyhow::Context;
 use hookflow_runtime::{Options, Runtime, SystemClock};
 use hookflow_server::ServerOptions;
-use hookflow_store::Store;
-use hookflow_store_sqlite::{SqliteOptions, SqliteStore};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
 
@@ -21,6 +19,17 @@ pub struct Args {
     /// Directory for the SQLite database [default: ./hookflow-data].
     #[arg(long, env = "HOOKFLOW_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// `postgres://user@host/db`: store state in PostgreSQL (several nodes may share it)
+    /// instead of SQLite under the data directory.
+    #[arg(long, env = "HOOKFLOW_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// How long a node holds a claimed run or effect, in milliseconds; on a shared database,
+    /// the work of a node that died is taken over after this.
+    #[arg(long, env = "HOOKFLOW_LEASE_MS")]
+    lease_ms: Option<u64>,
+    /// PostgreSQL schema holding hookflow's tables [default: the connection's search_path].
+    #[arg(long, env = "HOOKFLOW_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
     /// Base URL callback URLs are built on [default: http://<listen>].
     #[arg(long, env = "HOOKFLOW_PUBLIC_URL")]
     public_url: Option<String>,
@@ -36,6 +45,41 @@ pub struct Args {
     /// Milliseconds before the second attempt of a failed unsubscribe call (doubling after).
     #[arg(long, env = "HOOKFLOW_UNSUBSCRIBE_RETRY_BASE_MS")]
     unsubscribe_retry_base_ms: Option<u64>,
+    /// Refuse outbound calls to loopback, link-local (cloud metadata), private and
+    /// unique-local addresses (checked on the resolved address).
+    #[arg(long, env = "HOOKFLOW_EGRESS_DENY_PRIVATE")]
+    egress_deny_private: bool,
+    /// Address ranges (CIDR, comma-separated) outbound calls may not reach.
+    #[arg(long, env = "HOOKFLOW_EGRESS_DENY", value_delimiter = ',')]
+    egress_deny: Vec<String>,
+    /// Address ranges (CIDR, comma-separated) outbound calls may always reach.
+    #[arg(long, env = "HOOKFLOW_EGRESS_ALLOW", value_delimiter = ',')]
+    egress_allow: Vec<String>,
+    /// A PEM file of CA certificates trusted for outbound TLS (repeatable).
+    #[arg(
+        long = "extra-ca-cert",
+        env = "HOOKFLOW_EXTRA_CA_CERTS",
+        value_delimiter = ','
+    )]
+    extra_ca_certs: Vec<PathBuf>,
+    /// Authority of ActiveDirectoryOAuth when a definition names none.
+    #[arg(long, env = "HOOKFLOW_OAUTH_AUTHORITY")]
+    oauth_authority: Option<String>,
+    /// Token endpoint for ManagedServiceIdentity (Azure IMDS protocol).
+    #[arg(long, env = "HOOKFLOW_MSI_TOKEN_URL")]
+    msi_token_url: Option<String>,
+    /// Seconds an outbound call may take when its action sets no `limit.timeout`.
+    #[arg(long, env = "HOOKFLOW_HTTP_TIMEOUT_SECS")]
+    http_timeout_secs: Option<u64>,
+    /// Seconds an outbound call may take to connect.
+    #[arg(long, env = "HOOKFLOW_CONNECT_TIMEOUT_SECS")]
+    connect_timeout_secs: Option<u64>,
+    /// Milliseconds between polls of an asynchronous operation without Retry-After.
+    #[arg(long, env = "HOOKFLOW_ASYNC_POLL_INTERVAL_MS")]
+    async_poll_interval_ms: Option<u64>,
+    /// The shortest wait between polls of an asynchronous operation, in milliseconds.
+    #[arg(long, env = "HOOKFLOW_ASYNC_POLL_MIN_INTERVAL_MS")]
+    async_poll_min_interval_ms: Option<u64>,
     /// Print the effective configuration as TOML and exit.
     #[arg(long)]
     dump_config: bool,
@@ -48,6 +92,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if shown.api_token.is_some() {
             shown.api_token = Some("*sanitized*".into());
         }
+        shown.database_url = shown.database_url.as_deref().map(crate::store::redact_url);
         print!("{}", toml::to_string(&shown)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -73,6 +118,15 @@ fn effective_config(args: &Args) -> anyhow::Result<Config> {
     if let Some(dir) = &args.data_dir {
         config.data_dir = dir.clone();
     }
+    if let Some(url) = &args.database_url {
+        config.database_url = Some(url.clone());
+    }
+    if let Some(schema) = &args.database_schema {
+        config.database_schema = Some(schema.clone());
+    }
+    if let Some(ms) = args.lease_ms {
+        config.lease_ms = ms;
+    }
     if let Some(url) = &args.public_url {
         config.public_url = Some(url.clone());
     }
@@ -88,25 +142,40 @@ fn effective_config(args: &Args) -> anyhow::Result<Config> {
     if let Some(ms) = args.unsubscribe_retry_base_ms {
         config.unsubscribe_retry_base_ms = ms;
     }
+    config.egress_deny_private |= args.egress_deny_private;
+    config.egress_deny.extend(args.egress_deny.iter().cloned());
+    config
+        .egress_allow
+        .extend(args.egress_allow.iter().cloned());
+    config
+        .extra_ca_certs
+        .extend(args.extra_ca_certs.iter().cloned());
+    if let Some(authority) = &args.oauth_authority {
+        config.oauth_authority = authority.clone();
+    }
+    if let Some(url) = &args.msi_token_url {
+        config.msi_token_url = Some(url.clone());
+    }
+    if let Some(secs) = args.http_timeout_secs {
+        config.http_timeout_secs = secs;
+    }
+    if let Some(secs) = args.connect_timeout_secs {
+        config.connect_timeout_secs = secs;
+    }
+    if let Some(ms) = args.async_poll_interval_ms {
+        config.async_poll_interval_ms = ms;
+    }
+    if let Some(ms) = args.async_poll_min_interval_ms {
+        config.async_poll_min_interval_ms = ms;
+    }
+    // Checked now, so a bad range fails `--dump-config` too.
+    config.outbound()?;
     Ok(config)
 }
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let lock = lock_data_dir(&config.data_dir)?;
-    let store = SqliteStore::open(
-        &config.data_dir.join("hookflow.db"),
-        SqliteOptions {
-            synchronous_full: config.sync_full,
-            ..Default::default()
-        },
-    )
-    .context("opening the SQLite store")?;
-    let store: Arc<dyn Store> = Arc::new(store);
-    // One process owns a data directory (the lock above), so leases left by a previous process
-    // are stale: its work is taken over now rather than when the leases expire.
-    store.release_all_leases().await?;
+    let opened = crate::store::open(&config).await?;
+    let store = opened.store.clone();
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -120,14 +189,15 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         public_url: config.public_url(),
         http_timeout: Duration::from_secs(config.http_timeout_secs),
         max_response_bytes: config.max_response_bytes,
-        lease: Duration::from_secs(30),
+        lease: Duration::from_millis(config.lease_ms),
         max_concurrent_effects: 256,
         max_concurrent_steps: 64,
-        node_id: uuid_like_node_id(),
+        node_id: node_id(),
         unsubscribe_retry_base: Duration::from_millis(config.unsubscribe_retry_base_ms),
         webhook_timeout: Duration::from_secs(config.webhook_timeout_secs),
         max_webhook_timeout: Duration::from_secs(config.max_webhook_timeout_secs),
         dedup_retention: Duration::from_secs(config.dedup_retention_secs),
+        outbound: config.outbound()?,
     };
     let (handle, loops) =
         Runtime::start(options, store, Arc::new(SystemClock), shutdown.clone()).await?;
@@ -155,24 +225,18 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         .await?;
     shutdown.cancel();
     let _ = loops.await;
-    drop(lock);
+    drop(opened);
     Ok(())
 }
 
-/// Holds an exclusive lock on `<data_dir>/lock` for the life of the process.
-fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("lock"))?;
-    file.try_lock()
-        .map_err(|_| anyhow::anyhow!("another hookflow process is using {}", dir.display()))?;
-    Ok(file)
-}
-
-fn uuid_like_node_id() -> String {
-    format!("node-{}", std::process::id())
+/// A fresh id per process: leases name the node holding them, and nodes sharing a PostgreSQL
+/// database must never take each other's for their own.
+fn node_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_default();
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &unique[..12])
+        .trim_start_matches('-')
+        .to_owned()
 }
 
 async fn wait_for_signal() {

@@ -6,7 +6,9 @@
 mod support;
 
 mod cli;
+mod control_flow;
 mod crash;
+mod outbound;
 mod runs;
 mod webhook_action;
 mod webhook_trigger;

@@ -18,6 +18,16 @@ use std::{
 };
 use tokio::sync::watch;
 
+/// Set to a `postgres://` URL to run the scenarios on PostgreSQL.
+pub const DATABASE_URL_ENV: &str = "HOOKFLOW_E2E_DATABASE_URL";
+
+/// A stable 64-bit hash (FNV-1a), for schema names.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// A running `hookflow serve`, killed when dropped.
 pub struct Engine {
     child: Child,
@@ -33,15 +43,74 @@ impl Engine {
 
     /// Starts the engine on `data_dir` (which may hold state from an earlier engine).
     pub fn start_with(data_dir: &FsPath, extra_args: &[&str]) -> Engine {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hookflow"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hookflow"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(extra_args)
+            .args(extra_args);
+        // With HOOKFLOW_E2E_DATABASE_URL set, every scenario runs on PostgreSQL instead, in a
+        // schema of its own named after its data directory (so a restart finds its state).
+        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+            let schema = format!("e2e_{:016x}", fnv1a(data_dir.to_string_lossy().as_bytes()));
+            command.args(["--database-url", &url, "--database-schema", &schema]);
+            // Leases of a killed node are not released at start-up on a shared database:
+            // keep them short so crash scenarios recover quickly.
+            command.args(["--lease-ms", "1500"]);
+        }
+        let mut child = command
             .env("HOOKFLOW_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("starting hookflow");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the listening line");
+        let base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected first line from hookflow: {line:?}"))
+            .to_owned();
+        Engine {
+            child,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts the engine with `HOOKFLOW_LOG` at `level` and its stderr captured: the returned
+    /// buffer fills with every log line while the engine runs.
+    pub fn start_logged(
+        data_dir: &FsPath,
+        extra_args: &[&str],
+        level: &str,
+    ) -> (Engine, Arc<Mutex<String>>) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hookflow"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .env("HOOKFLOW_LOG", level)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting hookflow");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let engine = Self::from_child(child);
+        (engine, log)
+    }
+
+    fn from_child(mut child: Child) -> Engine {
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
         BufReader::new(stdout)

@@ -2,7 +2,10 @@
 //! arrives (2xx succeeds, anything else fails the action).
 
 use super::{Finished, evaluate_inputs};
-use crate::{ActionStatus, Effect, HttpOutcome, HttpRequest, RunState, StepContext, Transition};
+use crate::{
+    ActionStatus, Effect, HttpOutcome, HttpRequest, OutboundAuth, Poll, RunState, StepContext,
+    Transition,
+};
 use base64::Engine as _;
 use hookflow_model::ActionId;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -29,17 +32,13 @@ pub(crate) fn start(
         Err(failed) => return failed,
     };
     let action = ctx.definition.action(id);
-    let timeout_ms = action
-        .limit
-        .timeout_ms
-        .unwrap_or(ctx.limits.http_timeout_ms);
-    let idempotency_key = format!("{}/{}", ctx.run_id, action.name);
-    match build_request(&inputs, timeout_ms, idempotency_key) {
+    match build_request(&inputs, timeout_ms(ctx, id), idempotency_key(ctx, id)) {
         Ok(request) => {
             let recorded = recorded_inputs(&request);
             transition.effects.push(Effect::Http {
                 action: action.name.clone(),
                 request,
+                poll: None,
             });
             Finished::Pending { inputs: recorded }
         }
@@ -47,7 +46,10 @@ pub(crate) fn start(
     }
 }
 
-/// Applies the outcome of the call to the running action.
+/// Applies the outcome of the call to the running action. A `202` with `Location` starts (or
+/// continues) the asynchronous pattern (logicapps-spec §6.1): the action stays Running and a
+/// poll of that location is asked for, due after `Retry-After`; the first other answer is the
+/// result. `operationOptions: DisableAsyncPattern` makes the `202` itself the result.
 pub(crate) fn complete(
     state: &mut RunState,
     ctx: &StepContext<'_>,
@@ -55,6 +57,11 @@ pub(crate) fn complete(
     outcome: HttpOutcome,
     transition: &mut Transition,
 ) {
+    match poll_request(state, ctx, id, &outcome) {
+        Some(Ok(effect)) => return transition.effects.push(effect),
+        Some(Err(message)) => return fail(state, ctx, id, message, transition),
+        None => {}
+    }
     let Some(action) = state.action_mut(id) else {
         return;
     };
@@ -88,6 +95,146 @@ pub(crate) fn complete(
     }
 }
 
+/// The poll a `202` asks for, when the asynchronous pattern applies to it.
+fn poll_request(
+    state: &RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    outcome: &HttpOutcome,
+) -> Option<Result<Effect, String>> {
+    let HttpOutcome::Response {
+        status: 202,
+        headers,
+        ..
+    } = outcome
+    else {
+        return None;
+    };
+    let action = ctx.definition.action(id);
+    if action.operation_options.has("DisableAsyncPattern") {
+        return None;
+    }
+    let location = header(headers, "Location")?;
+    let retry_after_ms = header(headers, "Retry-After").and_then(retry_after_ms);
+    // The inputs are evaluated again for their authentication and timeout: the recorded
+    // inputs hold no secrets, and the first request is kept nowhere else.
+    let Ok(inputs) = evaluate_inputs(state, ctx, id) else {
+        return Some(Err(
+            "the inputs could not be evaluated again to poll the operation".into(),
+        ));
+    };
+    let polled = build_request(&inputs, timeout_ms(ctx, id), idempotency_key(ctx, id))
+        .and_then(|original| poll_of(&original, location));
+    Some(polled.map(|request| Effect::Http {
+        action: action.name.clone(),
+        request,
+        poll: Some(Poll {
+            requested_at: ctx.now,
+            retry_after_ms,
+        }),
+    }))
+}
+
+/// A `GET` of an operation's `Location` (resolved against the request's URL). Credentials go
+/// only to the origin they were written for: a `Location` on another origin is polled without
+/// them, so a service cannot have the engine send its secrets elsewhere.
+pub(crate) fn poll_of(original: &HttpRequest, location: &str) -> Result<HttpRequest, String> {
+    let uri = resolve_location(&original.uri, location).ok_or_else(|| {
+        format!("the Location header '{location}' of the 202 response is not a valid URL")
+    })?;
+    let same_origin = origin(&uri) == origin(&original.uri);
+    let headers = original
+        .headers
+        .iter()
+        .filter(|(name, _)| same_origin && name.eq_ignore_ascii_case("authorization"))
+        .cloned()
+        .collect();
+    Ok(HttpRequest {
+        method: "GET".into(),
+        uri,
+        headers,
+        body: None,
+        timeout_ms: original.timeout_ms,
+        idempotency_key: original.idempotency_key.clone(),
+        auth: original.auth.clone().filter(|_| same_origin),
+    })
+}
+
+/// Ends the action as Failed before any response could be used.
+fn fail(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    message: String,
+    transition: &mut Transition,
+) {
+    let Some(action) = state.action_mut(id) else {
+        return;
+    };
+    transition.touch(id);
+    action.end_time = Some(ctx.now);
+    action.status = ActionStatus::Failed;
+    action.error = Some(json!({ "code": "InvalidRequest", "message": message }));
+    action.code = Some("InvalidRequest".into());
+}
+
+fn timeout_ms(ctx: &StepContext<'_>, id: ActionId) -> u64 {
+    ctx.definition
+        .action(id)
+        .limit
+        .timeout_ms
+        .unwrap_or(ctx.limits.http_timeout_ms)
+}
+
+fn idempotency_key(ctx: &StepContext<'_>, id: ActionId) -> String {
+    format!("{}/{}", ctx.run_id, ctx.definition.action(id).name)
+}
+
+/// A response header by name, whatever its case.
+fn header<'a>(headers: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+/// `Retry-After` in seconds (an HTTP date is not understood: the default interval applies),
+/// capped at a day so a service cannot park an action for years.
+fn retry_after_ms(value: &str) -> Option<u64> {
+    let seconds: u64 = value.parse().ok()?;
+    Some(seconds.min(24 * 3600) * 1000)
+}
+
+/// `scheme://host[:port]` of an absolute URL, lower-cased.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    Some(format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// A `Location` value made absolute: absolute URLs as they are, `//host/...` with the
+/// request's scheme, `/path` against the request's origin, anything else against the
+/// request's directory.
+fn resolve_location(base: &str, location: &str) -> Option<String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(location.to_owned());
+    }
+    let (scheme, _) = base.split_once("://")?;
+    if location.starts_with("//") {
+        return Some(format!("{scheme}:{location}"));
+    }
+    let origin = origin(base)?;
+    if location.starts_with('/') {
+        return Some(format!("{origin}{location}"));
+    }
+    let path = base.split(['?', '#']).next()?;
+    let cut = path.rfind('/').filter(|&at| at >= origin.len())?;
+    Some(format!("{}{location}", &path[..=cut]))
+}
+
 /// Builds an outbound request from evaluated Http-shaped inputs (`method`, `uri`, `headers`,
 /// `queries`, `body`, `authentication`): the Http action and webhook subscribe/unsubscribe
 /// calls share it. Errors name the input at fault.
@@ -114,9 +261,24 @@ pub fn build_request(
     append_queries(&mut uri, inputs.get("queries"))?;
     let mut headers =
         header_pairs(inputs.get("headers")).map_err(|e| format!("inputs.headers: {e}"))?;
-    if let Some(auth) = inputs.get("authentication").filter(|a| !a.is_null()) {
-        headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
-        headers.push(("Authorization".into(), authorization(auth)?));
+    let mut auth = None;
+    match inputs.get("authentication").filter(|a| !a.is_null()) {
+        None => {}
+        Some(given) => {
+            let given = authentication(given)?;
+            // A client certificate leaves any Authorization header alone; every other type
+            // is the Authorization header.
+            if !matches!(
+                given,
+                Authentication::Outbound(OutboundAuth::ClientCertificate { .. })
+            ) {
+                headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+            }
+            match given {
+                Authentication::Header(value) => headers.push(("Authorization".into(), value)),
+                Authentication::Outbound(outbound) => auth = Some(outbound),
+            }
+        }
     }
     let body = inputs.get("body").filter(|b| !b.is_null()).cloned();
     Ok(HttpRequest {
@@ -126,25 +288,82 @@ pub fn build_request(
         body,
         timeout_ms: Some(timeout_ms),
         idempotency_key,
+        auth,
     })
 }
 
-/// The `Authorization` value of an authentication object computed without outside help.
-/// The other types need the outbound client's providers (certificates, token endpoints).
-fn authorization(auth: &Value) -> Result<String, String> {
-    let kind = auth.get("type").and_then(Value::as_str).unwrap_or_default();
-    let field = |name: &str| auth.get(name).and_then(Value::as_str).unwrap_or_default();
+/// What an authentication object turns into: a header computed here, or work for the
+/// runtime (certificates, token endpoints).
+enum Authentication {
+    Header(String),
+    Outbound(OutboundAuth),
+}
+
+/// Reads an authentication object (logicapps-spec §3). Basic and Raw need no outside help;
+/// the other types are handed to the runtime as data.
+fn authentication(auth: &Value) -> Result<Authentication, String> {
+    const AT: &str = "inputs.authentication";
+    let Value::Object(fields) = auth else {
+        return Err(format!("{AT}: an object with a 'type' is required"));
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let required = |name: &str| {
+        field(name)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{AT}.{name}: a non-empty string is required"))
+    };
+    let kind = field("type").unwrap_or_default();
     if kind.eq_ignore_ascii_case("Basic") {
-        let pair = format!("{}:{}", field("username"), field("password"));
-        Ok(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(pair)
-        ))
+        let pair = format!(
+            "{}:{}",
+            field("username").unwrap_or_default(),
+            field("password").unwrap_or_default()
+        );
+        let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+        Ok(Authentication::Header(format!("Basic {encoded}")))
     } else if kind.eq_ignore_ascii_case("Raw") {
-        Ok(field("value").to_owned())
+        Ok(Authentication::Header(
+            field("value").unwrap_or_default().to_owned(),
+        ))
+    } else if kind.eq_ignore_ascii_case("ClientCertificate") {
+        Ok(Authentication::Outbound(OutboundAuth::ClientCertificate {
+            pfx: required("pfx")?,
+            password: field("password").map(str::to_owned),
+        }))
+    } else if kind.eq_ignore_ascii_case("ActiveDirectoryOAuth") {
+        let certificate = field("credentialType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("Certificate"))
+            || (field("pfx").is_some() && field("secret").is_none());
+        if certificate {
+            return Err(format!(
+                "{AT}: certificate credentials for ActiveDirectoryOAuth are not supported yet; use a client secret ('secret')"
+            ));
+        }
+        Ok(Authentication::Outbound(
+            OutboundAuth::ActiveDirectoryOAuth {
+                authority: field("authority").map(str::to_owned),
+                tenant: required("tenant")?,
+                audience: required("audience")?,
+                client_id: required("clientId")?,
+                secret: required("secret")?,
+            },
+        ))
+    } else if kind.eq_ignore_ascii_case("ManagedServiceIdentity") {
+        Ok(Authentication::Outbound(
+            OutboundAuth::ManagedServiceIdentity {
+                audience: required("audience")?,
+                identity: field("identity").map(str::to_owned),
+            },
+        ))
     } else {
         Err(format!(
-            "inputs.authentication.type: '{kind}' is not supported yet (supported: Basic, Raw)"
+            "{AT}.type: '{kind}' is not an authentication type (Basic, Raw, ClientCertificate, ActiveDirectoryOAuth, ManagedServiceIdentity)"
         ))
     }
 }
@@ -210,6 +429,10 @@ pub fn recorded_inputs(request: &HttpRequest) -> Value {
     let mut recorded = json!({ "method": request.method, "uri": request.uri, "headers": headers });
     if let Some(body) = &request.body {
         recorded["body"] = body.clone();
+    }
+    // The type is shown, never its material (certificate, password, client secret).
+    if let Some(auth) = &request.auth {
+        recorded["authentication"] = json!({ "type": auth.type_name() });
     }
     recorded
 }

@@ -46,7 +46,9 @@ pub(crate) fn start(
             );
         }
     };
-    let idempotency_key = format!("{}/{}/subscribe", ctx.run_id, action.name);
+    // Inside a loop each iteration's execution subscribes, waits and is called back on its own.
+    let key_text = state.key(id).text(ctx.definition);
+    let idempotency_key = format!("{}/{key_text}/subscribe", ctx.run_id);
     let mut request = match build_request(&subscribe, ctx.limits.http_timeout_ms, idempotency_key) {
         Ok(request) => request,
         Err(message) => {
@@ -60,12 +62,12 @@ pub(crate) fn start(
         .unwrap_or(ctx.limits.webhook_timeout_ms)
         .min(ctx.limits.max_webhook_timeout_ms);
     transition.waits.push(WaitChange::Open {
-        action: action.name.clone(),
+        action: key_text.clone(),
         timeout_at: ctx.now.saturating_add(timeout_ms as i64),
     });
     let recorded = json!({ "subscribe": recorded_inputs(&request) });
     transition.effects.push(Effect::Subscribe {
-        action: action.name.clone(),
+        action: key_text,
         request,
         retry,
     });
@@ -80,7 +82,7 @@ pub(crate) fn on_subscribe_completed(
     outcome: HttpOutcome,
     transition: &mut Transition,
 ) {
-    let Some(id) = webhook_id(ctx, action) else {
+    let Some(id) = webhook_id(state, ctx, action, transition) else {
         return;
     };
     // The run may have ended (the action timed out or was cancelled while subscribe was in
@@ -145,7 +147,7 @@ pub(crate) fn on_subscribe_completed(
             current.error = Some(json!({ "code": code, "message": message }));
             current.end_time = Some(ctx.now);
             transition.waits.push(WaitChange::Close {
-                action: ctx.definition.action(id).name.clone(),
+                action: state.key(id).text(ctx.definition),
             });
             schedule::settle_after(state, ctx, id, transition);
         }
@@ -164,7 +166,7 @@ pub(crate) fn on_callback(
     body: Value,
     transition: &mut Transition,
 ) {
-    let Some(id) = webhook_id(ctx, action) else {
+    let Some(id) = webhook_id(state, ctx, action, transition) else {
         return;
     };
     let Some(current) = state
@@ -190,7 +192,7 @@ pub(crate) fn on_timed_out(
     action: &str,
     transition: &mut Transition,
 ) {
-    let Some(id) = webhook_id(ctx, action) else {
+    let Some(id) = webhook_id(state, ctx, action, transition) else {
         return;
     };
     let Some(current) = state
@@ -221,7 +223,7 @@ pub(crate) fn stop_waiting(
     id: ActionId,
     transition: &mut Transition,
 ) {
-    let name = ctx.definition.action(id).name.clone();
+    let name = state.key(id).text(ctx.definition);
     transition.waits.push(WaitChange::Close { action: name });
     unsubscribe(state, ctx, id, transition);
 }
@@ -268,12 +270,13 @@ fn unsubscribe(
         Err(Finished::Done(failed)) => failed.error.clone(),
         Err(_) => None,
         Ok(evaluated) => {
-            let idempotency_key = format!("{}/{}/unsubscribe", ctx.run_id, action.name);
+            let key_text = state.key(id).text(ctx.definition);
+            let idempotency_key = format!("{}/{key_text}/unsubscribe", ctx.run_id);
             match build_request(&evaluated, ctx.limits.http_timeout_ms, idempotency_key) {
                 Ok(mut request) => {
                     add_tracking_headers(&mut request.headers, ctx.run_id, &action.name);
                     transition.unsubscribes.push(Unsubscribe {
-                        action: action.name.clone(),
+                        action: key_text,
                         request,
                     });
                     None
@@ -295,15 +298,23 @@ fn unsubscribe(
     }
 }
 
-/// The action named by an event, if it is an HttpWebhook action: events naming any other
-/// action change nothing.
-fn webhook_id(ctx: &StepContext<'_>, action: &str) -> Option<ActionId> {
-    ctx.definition.action_id(action).filter(|&id| {
-        matches!(
-            ctx.definition.action(id).kind,
-            hookflow_model::ActionKind::HttpWebhook(_)
-        )
-    })
+/// The execution named by an event (its key text), if it is an HttpWebhook action's: events
+/// naming any other action change nothing. The state is pointed at its iteration.
+fn webhook_id(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    action: &str,
+    transition: &mut Transition,
+) -> Option<ActionId> {
+    let key = crate::ActionKey::parse(ctx.definition, action)?;
+    if !matches!(
+        ctx.definition.action(key.id).kind,
+        hookflow_model::ActionKind::HttpWebhook(_)
+    ) {
+        return None;
+    }
+    crate::step::enter(state, transition, &key.repetition);
+    Some(key.id)
 }
 
 fn subscribe_response(action: &crate::ActionState) -> Option<&Value> {

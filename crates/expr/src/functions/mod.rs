@@ -114,6 +114,33 @@ pub fn function_info(name: &str) -> Option<FunctionInfo> {
     })
 }
 
+/// Calls a built-in function by name with arguments already evaluated: the designer's object
+/// form of If/Until conditions (`{"equals": [a, b]}`) names a function and its operands.
+/// Functions that take unevaluated arguments (`if`, `and`, `or`, `coalesce`) are refused: the
+/// object form spells those as nested conditions.
+pub fn call_function(name: &str, args: &[Value], scope: &dyn crate::Scope) -> Result<Value, Error> {
+    let unknown = |message: String| Error {
+        kind: crate::ErrorKind::InvalidArgument,
+        message,
+        span: None,
+    };
+    let func = lookup(name).ok_or_else(|| unknown(format!("unknown function '{name}'")))?;
+    if args.len() < func.min_args || func.max_args.is_some_and(|max| args.len() > max) {
+        return Err(unknown(format!(
+            "'{}' does not take {} arguments",
+            func.name,
+            args.len()
+        )));
+    }
+    match func.kind {
+        Kind::Eager(body) => body(&Ctx::new(scope), args),
+        Kind::Lazy(_) => Err(unknown(format!(
+            "'{}' cannot be called with evaluated arguments",
+            func.name
+        ))),
+    }
+}
+
 /// The documented names of every built-in function, sorted.
 pub fn function_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = families()

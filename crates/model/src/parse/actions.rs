@@ -241,6 +241,12 @@ impl Walker<'_> {
                 "a Response action is not allowed inside Foreach or Until",
             );
         }
+        if ty == ActionType::Terminate && enclosing.in_loop {
+            self.ctx.error(
+                path,
+                "a Terminate action is not allowed inside Foreach or Until",
+            );
+        }
         if ty == ActionType::InitializeVariable && parent.is_some() {
             self.ctx.error(
                 path,

@@ -1,0 +1,160 @@
+//! SQL of the run aggregate as history sees it: creating runs, reading them back page by page,
+//! and reading their action records. Stepping runs (leases, `seq`) is in `work.rs`.
+
+use crate::error::DbError;
+use crate::pool;
+use crate::rows::{self, action_columns, run_columns};
+use crate::work;
+use deadpool_postgres::GenericClient;
+use hookflow_store::{ActionRecord, NewRun, RunQuery, RunRecord};
+
+/// Inserts the run and its first inbox event (due at once: at the run's start time).
+pub(crate) async fn create(tx: &impl GenericClient, new: &NewRun) -> Result<(), DbError> {
+    let run = &new.run;
+    pool::execute(
+        tx,
+        concat!(
+            "INSERT INTO runs (",
+            run_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ),
+        &[
+            &run.id,
+            &run.workflow,
+            &run.version_id,
+            &run.trigger_name,
+            &run.status.as_str(),
+            &run.start_time,
+            &run.end_time,
+            &run.trigger,
+            &run.outputs,
+            &run.error,
+            &run.seq,
+            &run.variables,
+        ],
+    )
+    .await?;
+    work::insert_event(tx, &run.id, &new.first_event, run.start_time).await
+}
+
+pub(crate) async fn get(
+    db: &impl GenericClient,
+    run_id: &str,
+) -> Result<Option<RunRecord>, DbError> {
+    let row = pool::query_opt(
+        db,
+        concat!("SELECT ", run_columns!(), " FROM runs WHERE id = $1"),
+        &[&run_id],
+    )
+    .await?;
+    row.as_ref().map(rows::run).transpose()
+}
+
+// One constant statement per filter combination, rather than `($x IS NULL OR ...)` in one:
+// only a statement whose every condition is a plain index term lets the planner seek
+// straight to the page in `runs_by_workflow[_status]` with a generic plan.
+const LIST: &str = concat!(
+    "SELECT ",
+    run_columns!(),
+    " FROM runs WHERE workflow = $1 ORDER BY start_time DESC, id DESC LIMIT $2"
+);
+const LIST_BEFORE: &str = concat!(
+    "SELECT ",
+    run_columns!(),
+    " FROM runs WHERE workflow = $1 AND (start_time, id) < ($3, $4) \
+     ORDER BY start_time DESC, id DESC LIMIT $2"
+);
+const LIST_STATUS: &str = concat!(
+    "SELECT ",
+    run_columns!(),
+    " FROM runs WHERE workflow = $1 AND status = $3 ORDER BY start_time DESC, id DESC LIMIT $2"
+);
+const LIST_STATUS_BEFORE: &str = concat!(
+    "SELECT ",
+    run_columns!(),
+    " FROM runs WHERE workflow = $1 AND status = $5 AND (start_time, id) < ($3, $4) \
+     ORDER BY start_time DESC, id DESC LIMIT $2"
+);
+
+/// Newest first by `(start_time, id)`, strictly before `query.before` when given.
+pub(crate) async fn list(
+    db: &impl GenericClient,
+    query: &RunQuery,
+) -> Result<Vec<RunRecord>, DbError> {
+    let workflow = &query.workflow;
+    let limit = i64::from(query.limit);
+    let status = query.status.map(|status| status.as_str());
+    let found = match (status, &query.before) {
+        (None, None) => pool::query(db, LIST, &[workflow, &limit]).await?,
+        (None, Some((time, id))) => {
+            pool::query(db, LIST_BEFORE, &[workflow, &limit, time, id]).await?
+        }
+        (Some(status), None) => pool::query(db, LIST_STATUS, &[workflow, &limit, &status]).await?,
+        (Some(status), Some((time, id))) => {
+            pool::query(
+                db,
+                LIST_STATUS_BEFORE,
+                &[workflow, &limit, time, id, &status],
+            )
+            .await?
+        }
+    };
+    rows::all(found, rows::run)
+}
+
+/// Every repetition, in the order the executions were first recorded (the identity order
+/// of `actions`).
+pub(crate) async fn list_actions(
+    db: &impl GenericClient,
+    run_id: &str,
+) -> Result<Vec<ActionRecord>, DbError> {
+    let found = pool::query(
+        db,
+        concat!(
+            "SELECT ",
+            action_columns!(),
+            " FROM actions WHERE run_id = $1 ORDER BY id"
+        ),
+        &[&run_id],
+    )
+    .await?;
+    rows::all(found, rows::action)
+}
+
+pub(crate) async fn get_action(
+    db: &impl GenericClient,
+    run_id: &str,
+    name: &str,
+) -> Result<Option<ActionRecord>, DbError> {
+    let row = pool::query_opt(
+        db,
+        concat!(
+            "SELECT ",
+            action_columns!(),
+            " FROM actions WHERE run_id = $1 AND name = $2 AND repetition = ''"
+        ),
+        &[&run_id, &name],
+    )
+    .await?;
+    row.as_ref().map(rows::action).transpose()
+}
+
+/// Every execution of one action, by repetition (canonical text sorts like the indexes, in
+/// the column's bytewise collation).
+pub(crate) async fn list_repetitions(
+    db: &impl GenericClient,
+    run_id: &str,
+    name: &str,
+) -> Result<Vec<ActionRecord>, DbError> {
+    let found = pool::query(
+        db,
+        concat!(
+            "SELECT ",
+            action_columns!(),
+            " FROM actions WHERE run_id = $1 AND name = $2 ORDER BY repetition"
+        ),
+        &[&run_id, &name],
+    )
+    .await?;
+    rows::all(found, rows::action)
+}

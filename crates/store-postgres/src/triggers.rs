@@ -1,0 +1,210 @@
+//! SQL of trigger state: recording fires (runs + history + delivery key, atomically), the
+//! subscription ledger and trigger history.
+
+use crate::error::{DbError, backend};
+use crate::pool;
+use crate::rows::{self, history_columns, subscription_columns};
+use crate::runs;
+use deadpool_postgres::GenericClient;
+use hookflow_store::{DedupKey, Fire, FireOutcome, SubscriptionRecord, TriggerHistoryRecord};
+
+/// How many expired delivery keys one fire deletes on its way.
+const EXPIRED_KEYS_PER_FIRE: i64 = 100;
+
+/// Records a fire unless its delivery key was already seen (and has not expired).
+pub(crate) async fn record_fire(
+    tx: &impl GenericClient,
+    fire: &Fire,
+) -> Result<FireOutcome, DbError> {
+    let now = fire.history.start_time;
+    if let Some(dedup) = &fire.dedup {
+        if let Some(answer) = claim_key(tx, dedup, now).await? {
+            return Ok(FireOutcome::Duplicate { answer });
+        }
+        // Expired keys are dropped here, a bounded batch per fire (each fire adds at most
+        // one), so the table holds about the retention window's worth of deliveries. After
+        // our own key, and skipping rows other fires hold, so this never waits and two fires
+        // cannot deadlock over each other's keys.
+        pool::execute(
+            tx,
+            "DELETE FROM fire_keys f USING ( \
+                 SELECT workflow, key FROM fire_keys WHERE expires_at < $1 \
+                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) old \
+             WHERE f.workflow = old.workflow AND f.key = old.key",
+            &[&now, &EXPIRED_KEYS_PER_FIRE],
+        )
+        .await?;
+    }
+    for run in &fire.runs {
+        runs::create(tx, run).await?;
+    }
+    add_history(tx, &fire.history).await?;
+    Ok(FireOutcome::Recorded)
+}
+
+/// Takes the delivery key for this fire: `None` when it was new (or expired, and is now
+/// ours), else the first delivery's answer. Two nodes taking the same key at once: the
+/// second's insert waits for the first's transaction, then sees its key.
+async fn claim_key(
+    tx: &impl GenericClient,
+    dedup: &DedupKey,
+    now: i64,
+) -> Result<Option<serde_json::Value>, DbError> {
+    for _ in 0..3 {
+        let taken = pool::execute(
+            tx,
+            "INSERT INTO fire_keys (workflow, key, answer, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (workflow, key) DO UPDATE \
+             SET answer = excluded.answer, expires_at = excluded.expires_at \
+             WHERE fire_keys.expires_at < $5",
+            &[
+                &dedup.workflow,
+                &dedup.key,
+                &dedup.answer,
+                &dedup.expires_at,
+                &now,
+            ],
+        )
+        .await?;
+        if taken == 1 {
+            return Ok(None);
+        }
+        let found = pool::query_opt(
+            tx,
+            "SELECT answer FROM fire_keys WHERE workflow = $1 AND key = $2",
+            &[&dedup.workflow, &dedup.key],
+        )
+        .await?;
+        // Gone in between (expired and swept by another fire): take it on the next round.
+        if let Some(row) = found {
+            return Ok(Some(row.try_get(0)?));
+        }
+    }
+    Err(backend(format!(
+        "delivery key {} kept changing concurrently",
+        dedup.key
+    )))
+}
+
+/// Inserts the subscription or replaces every field of the one with its id.
+pub(crate) async fn put_subscription(
+    db: &impl GenericClient,
+    sub: &SubscriptionRecord,
+) -> Result<(), DbError> {
+    pool::execute(
+        db,
+        concat!(
+            "INSERT INTO subscriptions (",
+            subscription_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (id) DO UPDATE SET workflow = excluded.workflow, \
+             trigger_name = excluded.trigger_name, version_id = excluded.version_id, \
+             state = excluded.state, target = excluded.target, \
+             fingerprint = excluded.fingerprint, callback_url = excluded.callback_url, \
+             subscribe_response = excluded.subscribe_response, \
+             unsubscribe = excluded.unsubscribe, attempts = excluded.attempts, \
+             next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
+             created_at = excluded.created_at, updated_at = excluded.updated_at"
+        ),
+        &[
+            &sub.id,
+            &sub.workflow,
+            &sub.trigger,
+            &sub.version_id,
+            &sub.state.as_str(),
+            &sub.target,
+            &sub.fingerprint,
+            &sub.callback_url,
+            &sub.subscribe_response,
+            &sub.unsubscribe,
+            &rows::count_param(sub.attempts)?,
+            &sub.next_attempt_at,
+            &sub.last_error,
+            &sub.created_at,
+            &sub.updated_at,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn list_subscriptions(
+    db: &impl GenericClient,
+    workflow: Option<&str>,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let found = match workflow {
+        Some(workflow) => {
+            pool::query(
+                db,
+                concat!(
+                    "SELECT ",
+                    subscription_columns!(),
+                    " FROM subscriptions WHERE workflow = $1 ORDER BY created_at, id"
+                ),
+                &[&workflow],
+            )
+            .await?
+        }
+        None => {
+            pool::query(
+                db,
+                concat!(
+                    "SELECT ",
+                    subscription_columns!(),
+                    " FROM subscriptions ORDER BY created_at, id"
+                ),
+                &[],
+            )
+            .await?
+        }
+    };
+    rows::all(found, rows::subscription)
+}
+
+pub(crate) async fn add_history(
+    db: &impl GenericClient,
+    entry: &TriggerHistoryRecord,
+) -> Result<(), DbError> {
+    pool::execute(
+        db,
+        concat!(
+            "INSERT INTO trigger_histories (",
+            history_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ),
+        &[
+            &entry.id,
+            &entry.workflow,
+            &entry.trigger,
+            &entry.kind,
+            &entry.status,
+            &entry.start_time,
+            &entry.end_time,
+            &entry.run_id,
+            &entry.detail,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Newest first (insertion order).
+pub(crate) async fn list_histories(
+    db: &impl GenericClient,
+    workflow: &str,
+    trigger: &str,
+    limit: u32,
+) -> Result<Vec<TriggerHistoryRecord>, DbError> {
+    let found = pool::query(
+        db,
+        concat!(
+            "SELECT ",
+            history_columns!(),
+            " FROM trigger_histories WHERE workflow = $1 AND trigger_name = $2 \
+             ORDER BY seq DESC LIMIT $3"
+        ),
+        &[&workflow, &trigger, &i64::from(limit)],
+    )
+    .await?;
+    rows::all(found, rows::history)
+}
