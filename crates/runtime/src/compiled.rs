@@ -15,12 +15,15 @@ pub(crate) struct Compiled {
     pub plan: Plan,
     /// Effective parameter values: defaults overlaid by the workflow's values.
     pub parameters: Map<String, Value>,
+    /// The document's `state`: `Some(true)` Enabled, `Some(false)` Disabled, `None` unsaid.
+    pub enabled: Option<bool>,
 }
 
 impl Compiled {
     /// Compiles a saved document (`{"definition": ..., "parameters": ...}`).
     pub fn from_document(document: &Value) -> Result<Self> {
-        let parsed = hookflow_model::parse_workflow_document(document).map_err(Error::Invalid)?;
+        let document = crate::parameter_sources::resolve(document).map_err(Error::Invalid)?;
+        let parsed = hookflow_model::parse_workflow_document(&document).map_err(Error::Invalid)?;
         let parameters =
             hookflow_model::effective_parameters(&parsed.definition, &parsed.parameters);
         let plan = Plan::new(&parsed.definition);
@@ -28,6 +31,7 @@ impl Compiled {
             definition: parsed.definition,
             plan,
             parameters,
+            enabled: parsed.enabled,
         })
     }
 }

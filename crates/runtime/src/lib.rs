@@ -15,6 +15,7 @@ mod effects;
 mod egress;
 mod error;
 mod outbound;
+mod parameter_sources;
 mod redact;
 mod responders;
 mod runs;

@@ -26,8 +26,8 @@ pub struct SecureData {
 }
 
 /// The record as the API may show it, for a run of `compiled`.
-// Called by the API's action views (`runs.rs`), wired in with the control-flow rewrite.
-#[allow(dead_code)]
+// Applied where history leaves the engine (the API's action views), not when rows are
+// written: the stored rows are the run's own state, which later steps read back.
 pub(crate) fn history_view(compiled: &Compiled, record: ActionRecord) -> ActionRecord {
     let secrets = secure_values(&compiled.definition, &compiled.parameters);
     let secure = secure_data(&compiled.definition, &record.name);

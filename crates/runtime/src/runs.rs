@@ -1,6 +1,6 @@
 //! Reading run history and cancelling runs.
 
-use crate::{Error, Handle, Result};
+use crate::{Error, Handle, Result, redact::history_view};
 use hookflow_engine::{Event, RunStatus, format_time};
 use hookflow_store::{ActionRecord, NewEvent, RunQuery, RunRecord};
 use serde_json::{Value, json};
@@ -33,9 +33,24 @@ impl Handle {
             .ok_or_else(|| Error::NotFound(format!("run '{run_id}' of workflow '{workflow}'")))
     }
 
+    /// Every action record of a run, as history may show them (secrets hidden).
     pub async fn list_actions(&self, workflow: &str, run_id: &str) -> Result<Vec<ActionRecord>> {
-        self.get_run(workflow, run_id).await?;
-        Ok(self.inner.store.list_actions(run_id).await?)
+        let compiled = self.compiled_of_run(workflow, run_id).await?;
+        let records = self.inner.store.list_actions(run_id).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| history_view(&compiled, r))
+            .collect())
+    }
+
+    /// The compiled version a run executes (history is redacted by its parameters).
+    async fn compiled_of_run(
+        &self,
+        workflow: &str,
+        run_id: &str,
+    ) -> Result<std::sync::Arc<crate::compiled::Compiled>> {
+        let run = self.get_run(workflow, run_id).await?;
+        self.compiled(&run.version_id).await
     }
 
     /// An action's record: the one outside loops, or for an action inside Foreach/Until its
@@ -46,15 +61,15 @@ impl Handle {
         run_id: &str,
         action: &str,
     ) -> Result<(ActionRecord, Option<u64>)> {
-        self.get_run(workflow, run_id).await?;
+        let compiled = self.compiled_of_run(workflow, run_id).await?;
         if let Some(record) = self.inner.store.get_action(run_id, action).await? {
-            return Ok((record, None));
+            return Ok((history_view(&compiled, record), None));
         }
         let mut repetitions = self.inner.store.list_repetitions(run_id, action).await?;
         let count = repetitions.len() as u64;
         repetitions
             .pop()
-            .map(|latest| (latest, Some(count)))
+            .map(|latest| (history_view(&compiled, latest), Some(count)))
             .ok_or_else(|| Error::NotFound(format!("action '{action}' in run '{run_id}'")))
     }
 
@@ -65,14 +80,17 @@ impl Handle {
         run_id: &str,
         action: &str,
     ) -> Result<Vec<ActionRecord>> {
-        self.get_run(workflow, run_id).await?;
+        let compiled = self.compiled_of_run(workflow, run_id).await?;
         let repetitions = self.inner.store.list_repetitions(run_id, action).await?;
         if repetitions.is_empty() {
             return Err(Error::NotFound(format!(
                 "action '{action}' in run '{run_id}'"
             )));
         }
-        Ok(repetitions)
+        Ok(repetitions
+            .into_iter()
+            .map(|r| history_view(&compiled, r))
+            .collect())
     }
 
     /// Asks the run to stop. The cancel is an inbox event, applied in order with the run's

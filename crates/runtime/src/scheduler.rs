@@ -276,7 +276,8 @@ fn build_commit(
         .filter(|e| !matches!(e, Effect::Respond { .. }))
         .map(|e| NewEffect {
             effect: serde_json::to_value(e).expect("effects serialize"),
-            due_at: now,
+            // An async poll is due when its interval has passed, not now.
+            due_at: handle.inner.http.due_at(e, now),
         })
         .collect();
     let waits = transition

@@ -35,9 +35,7 @@ impl Handle {
         check_name(name)?;
         let compiled = Arc::new(Compiled::from_document(document)?);
         self.check_managed_identities(document)?;
-        let enabled_in_document = hookflow_model::parse_workflow_document(document)
-            .map_err(Error::Invalid)?
-            .enabled;
+        let enabled_in_document = compiled.enabled;
         let _guard = self.inner.management.lock().await;
         let existing = self.inner.store.get_workflow(name).await?;
         let enabled = enabled_in_document

@@ -682,3 +682,75 @@ async fn poll_job(
         axum::Json(json!({ "done": true })).into_response()
     }
 }
+
+#[tokio::test]
+async fn a_secret_from_the_engine_host_reaches_the_service_and_nothing_else() {
+    const SECRET: &str = "k3y-from-the-host-8c1f";
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, log) = Engine::start_logged_with_env(
+        dir.path(),
+        &[],
+        "debug",
+        &[("HOOKFLOW_E2E_API_KEY", SECRET)],
+    );
+    let service = Service::start().await;
+    let mut document = request_workflow(json!({
+        "Call": {
+            "type": "Http",
+            "inputs": {
+                "method": "POST",
+                "uri": format!("{}/echo/keyed", service.base),
+                "headers": { "X-Api-Key": "@parameters('apiKey')" },
+                "body": { "note": "key @{parameters('apiKey')} inside text" }
+            },
+            "runAfter": {}
+        }
+    }));
+    document["definition"]["parameters"] = json!({ "apiKey": { "type": "securestring" } });
+    document["parameters"] = json!({ "apiKey": { "fromEnv": "HOOKFLOW_E2E_API_KEY" } });
+    let (status, saved) = engine.put_workflow("keyed", &document).await;
+    assert_eq!(status, 201, "{saved}");
+    let url = engine.callback_url("keyed", "manual").await;
+    let (_, run_id, _) = fire(&engine.client, &url, json!({})).await;
+    let run_id = run_id.unwrap();
+    assert_eq!(
+        engine.wait_for_end("keyed", &run_id).await["status"],
+        "Succeeded"
+    );
+    let received = service.wait_for("/echo/keyed", 1).await;
+    assert_eq!(
+        received[0].headers["x-api-key"], SECRET,
+        "the service gets the real value"
+    );
+
+    let mut seen = vec![saved.to_string()];
+    for path in [
+        "/api/workflows/keyed".to_owned(),
+        "/api/workflows/keyed/versions".to_owned(),
+        format!("/api/workflows/keyed/runs/{run_id}"),
+        format!("/api/workflows/keyed/runs/{run_id}/actions"),
+        format!("/api/workflows/keyed/runs/{run_id}/actions/Call"),
+        format!("/api/workflows/keyed/runs/{run_id}/actions/Call/repetitions"),
+    ] {
+        let (status, body) = engine.get(&path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        seen.push(body.to_string());
+    }
+    for body in &seen {
+        assert!(
+            !body.contains(SECRET),
+            "the secret leaked into an API response: {body}"
+        );
+    }
+    let (_, action) = engine
+        .get(&format!("/api/workflows/keyed/runs/{run_id}/actions/Call"))
+        .await;
+    assert_eq!(
+        action["inputs"]["headers"]["X-Api-Key"], "*sanitized*",
+        "{action}"
+    );
+    assert!(
+        !log.lock().unwrap().contains(SECRET),
+        "the secret leaked into the log"
+    );
+}

@@ -43,59 +43,33 @@ impl Engine {
 
     /// Starts the engine on `data_dir` (which may hold state from an earlier engine).
     pub fn start_with(data_dir: &FsPath, extra_args: &[&str]) -> Engine {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_hookflow"));
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra_args);
-        // With HOOKFLOW_E2E_DATABASE_URL set, every scenario runs on PostgreSQL instead, in a
-        // schema of its own named after its data directory (so a restart finds its state).
-        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
-            let schema = format!("e2e_{:016x}", fnv1a(data_dir.to_string_lossy().as_bytes()));
-            command.args(["--database-url", &url, "--database-schema", &schema]);
-            // Leases of a killed node are not released at start-up on a shared database:
-            // keep them short so crash scenarios recover quickly.
-            command.args(["--lease-ms", "1500"]);
-        }
-        let mut child = command
-            .env("HOOKFLOW_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("starting hookflow");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("reading the listening line");
-        let base = line
-            .split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected first line from hookflow: {line:?}"))
-            .to_owned();
-        Engine {
-            child,
-            base,
-            client: reqwest::Client::new(),
-        }
+        let mut command = Self::command(data_dir, extra_args);
+        command.env("HOOKFLOW_LOG", "warn").stderr(Stdio::inherit());
+        Self::from_child(command.spawn().expect("starting hookflow"))
     }
 
     /// Starts the engine with `HOOKFLOW_LOG` at `level` and its stderr captured: the returned
-    /// buffer fills with every log line while the engine runs.
+    /// buffer fills with every log line while the engine runs. `envs` are set for it too.
     pub fn start_logged(
         data_dir: &FsPath,
         extra_args: &[&str],
         level: &str,
     ) -> (Engine, Arc<Mutex<String>>) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hookflow"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra_args)
+        Self::start_logged_with_env(data_dir, extra_args, level, &[])
+    }
+
+    pub fn start_logged_with_env(
+        data_dir: &FsPath,
+        extra_args: &[&str],
+        level: &str,
+        envs: &[(&str, &str)],
+    ) -> (Engine, Arc<Mutex<String>>) {
+        let mut command = Self::command(data_dir, extra_args);
+        command
             .env("HOOKFLOW_LOG", level)
-            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting hookflow");
+            .envs(envs.iter().copied());
+        let mut child = command.spawn().expect("starting hookflow");
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().expect("piped stderr");
         let sink = log.clone();
@@ -106,8 +80,27 @@ impl Engine {
                 log.push('\n');
             }
         });
-        let engine = Self::from_child(child);
-        (engine, log)
+        (Self::from_child(child), log)
+    }
+
+    /// `hookflow serve` on an ephemeral port and `data_dir`. With HOOKFLOW_E2E_DATABASE_URL
+    /// set, on PostgreSQL instead, in a schema of its own named after the data directory (so a
+    /// restart finds its state).
+    fn command(data_dir: &FsPath, extra_args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hookflow"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra_args)
+            .stdout(Stdio::piped());
+        if let Ok(url) = std::env::var(DATABASE_URL_ENV) {
+            let schema = format!("e2e_{:016x}", fnv1a(data_dir.to_string_lossy().as_bytes()));
+            command.args(["--database-url", &url, "--database-schema", &schema]);
+            // Leases of a killed node are not released at start-up on a shared database:
+            // keep them short so crash scenarios recover quickly.
+            command.args(["--lease-ms", "1500"]);
+        }
+        command
     }
 
     fn from_child(mut child: Child) -> Engine {
