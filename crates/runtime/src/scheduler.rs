@@ -14,6 +14,7 @@ use hookflow_store::{
     ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunUpdate, StepCommit,
     SubscriptionRecord, SubscriptionState, WaitWrite,
 };
+use serde_json::Value;
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -30,6 +31,30 @@ pub(crate) struct CachedRun {
     /// The workflow's primary key when the run was loaded: it signs the callback URLs of the
     /// run's webhook actions (a key regenerated later invalidates them, as it should).
     primary_key: String,
+}
+
+/// Caches a run just recorded (at `seq` 0), so its first step loads nothing from the store.
+pub(crate) fn seed(
+    handle: &Handle,
+    run_id: String,
+    compiled: &Arc<Compiled>,
+    workflow: &str,
+    primary_key: &str,
+    trigger: Value,
+) {
+    let cached = CachedRun {
+        seq: 0,
+        state: RunState::new(&compiled.definition, trigger),
+        compiled: compiled.clone(),
+        workflow: workflow.to_owned(),
+        primary_key: primary_key.to_owned(),
+    };
+    handle
+        .inner
+        .runs
+        .lock()
+        .expect("runs lock")
+        .insert(run_id, cached);
 }
 
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {

@@ -149,6 +149,12 @@ impl Handle {
             compiled.definition.has_response_action() && definition_trigger.split_on.is_none();
         // Register before the run exists, so an answer can never arrive before its listener.
         let reply = answers_synchronously.then(|| self.inner.responders.register(&run_ids[0]));
+        // What the first step needs is all here: hand it to the scheduler's cache so the step
+        // reads nothing back from the store.
+        let seeds: Vec<(String, Value)> = runs
+            .iter()
+            .map(|r| (r.run.id.clone(), r.run.trigger.clone()))
+            .collect();
         let fire = Fire {
             runs,
             history,
@@ -167,6 +173,16 @@ impl Handle {
             return Ok(Fired::Duplicate {
                 run_ids: run_ids_of(&answer),
             });
+        }
+        for (run_id, trigger) in seeds {
+            crate::scheduler::seed(
+                self,
+                run_id,
+                &compiled,
+                &record.name,
+                &record.primary_key,
+                trigger,
+            );
         }
         self.inner.run_work.notify_one();
         let Some(reply) = reply else {
