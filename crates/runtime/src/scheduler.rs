@@ -49,13 +49,15 @@ pub(crate) fn seed(
         workflow: workflow.to_owned(),
         primary_key: primary_key.to_owned(),
     };
-    handle
-        .inner
-        .runs
-        .lock()
-        .expect("runs lock")
-        .insert(run_id, cached);
+    let mut runs = handle.inner.runs.lock().expect("runs lock");
+    // Bounded: a run another node steps (PostgreSQL) is never taken out by this one.
+    if runs.len() < MAX_SEEDED_RUNS {
+        runs.insert(run_id, cached);
+    }
 }
+
+/// Most runs kept in the cache by `seed` (a backlog beyond it loads from the store).
+const MAX_SEEDED_RUNS: usize = 10_000;
 
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
     let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_steps));
