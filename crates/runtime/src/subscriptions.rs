@@ -442,24 +442,36 @@ pub(crate) async fn run_unsubscribe_worker(handle: Handle, shutdown: Cancellatio
     loop {
         let now = handle.now();
         let mut next_due: Option<i64> = None;
-        match handle.inner.store.list_subscriptions(None).await {
-            Ok(subscriptions) => {
-                for sub in subscriptions
-                    .into_iter()
-                    .filter(|s| s.state == SubscriptionState::Unsubscribing)
-                {
+        // Only entries still owed are read (an index keeps this from growing with history),
+        // a batch at a time, and their calls are made with bounded concurrency.
+        match handle
+            .inner
+            .store
+            .list_owed_unsubscribes(UNSUBSCRIBE_BATCH)
+            .await
+        {
+            Ok(owed) => {
+                let mut calls = tokio::task::JoinSet::new();
+                for sub in owed {
                     let due = sub.next_attempt_at.unwrap_or(now);
                     if due > now {
                         next_due = Some(next_due.map_or(due, |n| n.min(due)));
                         continue;
                     }
-                    if let Err(error) = handle.unsubscribe(sub).await {
-                        tracing::error!(%error, "unsubscribe attempt could not be recorded");
+                    if calls.len() >= UNSUBSCRIBE_CONCURRENCY {
+                        calls.join_next().await;
                     }
-                    next_due = Some(handle.now());
+                    let handle = handle.clone();
+                    calls.spawn(async move {
+                        if let Err(error) = handle.unsubscribe(sub).await {
+                            tracing::error!(%error, "unsubscribe attempt could not be recorded");
+                        }
+                    });
+                    next_due = Some(now);
                 }
+                while calls.join_next().await.is_some() {}
             }
-            Err(error) => tracing::error!(%error, "listing subscriptions failed"),
+            Err(error) => tracing::error!(%error, "listing owed unsubscribes failed"),
         }
         let sleep = match next_due {
             Some(due) => Duration::from_millis((due - handle.now()).max(0) as u64)
@@ -473,6 +485,11 @@ pub(crate) async fn run_unsubscribe_worker(handle: Handle, shutdown: Cancellatio
         }
     }
 }
+
+/// Owed unsubscribes read per pass of the worker.
+const UNSUBSCRIBE_BATCH: u32 = 256;
+/// Unsubscribe calls in flight at once.
+const UNSUBSCRIBE_CONCURRENCY: usize = 32;
 
 /// Evaluates a subscription's unsubscribe inputs. `Ok(None)`: there is no unsubscribe call.
 fn unsubscribe_request(

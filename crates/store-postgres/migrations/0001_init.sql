@@ -118,6 +118,8 @@ CREATE TABLE subscriptions (
     updated_at         BIGINT NOT NULL
 );
 CREATE INDEX subscriptions_by_workflow ON subscriptions (workflow, created_at, id);
+-- The unsubscribe worker reads only entries still owed, earliest due first.
+CREATE INDEX subscriptions_owed ON subscriptions (next_attempt_at) WHERE state = 'Unsubscribing';
 CREATE INDEX subscriptions_by_age ON subscriptions (created_at, id);
 
 -- Each trigger's history; `seq` is the insertion order (newest first when listed).

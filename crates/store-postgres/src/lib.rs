@@ -314,6 +314,10 @@ impl Store for PostgresStore {
         on_connection!(self, |db| triggers::list_subscriptions(&db, workflow))
     }
 
+    async fn list_owed_unsubscribes(&self, limit: u32) -> store::Result<Vec<SubscriptionRecord>> {
+        on_connection!(self, |db| triggers::list_owed_unsubscribes(&db, limit))
+    }
+
     async fn add_trigger_history(&self, entry: TriggerHistoryRecord) -> store::Result<()> {
         on_connection!(self, |db| triggers::add_history(&db, &entry))
     }

@@ -128,6 +128,23 @@ pub(crate) async fn put_subscription(
     Ok(())
 }
 
+pub(crate) async fn list_owed_unsubscribes(
+    db: &impl GenericClient,
+    limit: u32,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let found = pool::query(
+        db,
+        concat!(
+            "SELECT ",
+            subscription_columns!(),
+            " FROM subscriptions WHERE state = 'Unsubscribing' ORDER BY next_attempt_at LIMIT $1"
+        ),
+        &[&i64::from(limit)],
+    )
+    .await?;
+    rows::all(found, rows::subscription)
+}
+
 pub(crate) async fn list_subscriptions(
     db: &impl GenericClient,
     workflow: Option<&str>,

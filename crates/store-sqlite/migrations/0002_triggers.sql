@@ -21,6 +21,8 @@ CREATE TABLE subscriptions (
     updated_at         INTEGER NOT NULL
 );
 CREATE INDEX subscriptions_by_workflow ON subscriptions (workflow, created_at);
+-- The unsubscribe worker reads only entries still owed, earliest due first.
+CREATE INDEX subscriptions_owed ON subscriptions (next_attempt_at) WHERE state = 'Unsubscribing';
 
 CREATE TABLE trigger_histories (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -285,6 +285,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_owed_unsubscribes(&self, limit: u32) -> store::Result<Vec<SubscriptionRecord>> {
+        self.readers
+            .read(move |conn| triggers::list_owed_unsubscribes(conn, limit))
+            .await
+    }
+
     async fn add_trigger_history(&self, entry: TriggerHistoryRecord) -> store::Result<()> {
         self.writer
             .write(move |conn| triggers::add_history(conn, &entry))

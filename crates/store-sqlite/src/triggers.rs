@@ -100,6 +100,18 @@ pub(crate) fn list_subscriptions(
     }
 }
 
+pub(crate) fn list_owed_unsubscribes(
+    conn: &Connection,
+    limit: u32,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let mut select = conn.prepare_cached(concat!(
+        "SELECT ",
+        subscription_columns!(),
+        " FROM subscriptions WHERE state = 'Unsubscribing' ORDER BY next_attempt_at LIMIT ?1"
+    ))?;
+    rows::all(select.query([i64::from(limit)])?, subscription)
+}
+
 fn subscription(row: &Row<'_>) -> Result<SubscriptionRecord, DbError> {
     let state: String = row.get(4)?;
     Ok(SubscriptionRecord {

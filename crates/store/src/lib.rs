@@ -108,6 +108,9 @@ pub trait Store: Send + Sync + 'static {
     async fn record_fire(&self, fire: Fire) -> Result<FireOutcome>;
     /// Inserts or replaces a subscription by id.
     async fn put_subscription(&self, subscription: SubscriptionRecord) -> Result<()>;
+    /// Up to `limit` subscriptions owed an unsubscribe call (state `Unsubscribing`), earliest
+    /// `next_attempt_at` first, due or not: the worker's queue.
+    async fn list_owed_unsubscribes(&self, limit: u32) -> Result<Vec<SubscriptionRecord>>;
     /// Subscriptions of one workflow, or of all, oldest first.
     async fn list_subscriptions(&self, workflow: Option<&str>) -> Result<Vec<SubscriptionRecord>>;
     async fn add_trigger_history(&self, entry: TriggerHistoryRecord) -> Result<()>;

@@ -954,6 +954,25 @@ pub async fn subscriptions_are_upserted_and_listed(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+    // Only entries owed an unsubscribe are queued, earliest due first, up to the limit.
+    assert!(store.list_owed_unsubscribes(10).await.unwrap().is_empty());
+    let mut later = subscription("s3", "orders");
+    later.state = SubscriptionState::Unsubscribing;
+    later.next_attempt_at = Some(T0 + 100);
+    let mut sooner = subscription("s4", "billing");
+    sooner.state = SubscriptionState::Unsubscribing;
+    sooner.next_attempt_at = Some(T0 + 10);
+    store.put_subscription(later).await.unwrap();
+    store.put_subscription(sooner).await.unwrap();
+    let owed: Vec<_> = store
+        .list_owed_unsubscribes(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(owed, ["s4", "s3"]);
+    assert_eq!(store.list_owed_unsubscribes(1).await.unwrap().len(), 1);
 }
 
 pub async fn set_workflow_key_replaces_one_key(store: Arc<dyn Store>) {
