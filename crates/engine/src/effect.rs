@@ -17,6 +17,10 @@ pub enum Effect {
         /// passed. Absent in effects stored before polling existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         poll: Option<Poll>,
+        /// Set when this call retries a failed attempt (the action's `retryPolicy`): the call
+        /// is due at `due_at`, not before. Absent in effects stored before retries existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry: Option<Retry>,
     },
     /// Call a webhook action's subscribe, retrying per `retry`; the outcome comes back as
     /// [`crate::Event::SubscribeCompleted`].
@@ -66,10 +70,27 @@ pub struct Poll {
     pub retry_after_ms: Option<u64>,
 }
 
+/// A retry of an Http action's call, decided by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    /// Which retry this is (1 for the second attempt).
+    pub number: u32,
+    /// When the retry is due (Unix ms): the policy's delay (or the service's `Retry-After`)
+    /// after the failed attempt was handled.
+    pub due_at: i64,
+}
+
 impl Effect {
     /// The earliest time (Unix ms) this effect may be carried out, given the engine's default
     /// and minimum poll intervals; `None`: at once.
     pub fn not_before(&self, default_poll_ms: u64, min_poll_ms: u64) -> Option<i64> {
+        if let Effect::Http {
+            retry: Some(retry), ..
+        } = self
+        {
+            return Some(retry.due_at);
+        }
         let Effect::Http {
             poll: Some(poll), ..
         } = self

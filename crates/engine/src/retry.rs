@@ -23,6 +23,13 @@ pub enum RetryPolicy {
 
 const SECOND: u64 = 1_000;
 
+/// The shortest `interval`, `minimumInterval` and `maximumInterval` accepted: one second.
+/// Logic Apps Consumption asks for at least `PT5S`; hookflow accepts down to `PT1S` (the
+/// Standard stateless minimum) so tests and fast services can retry quickly.
+pub const MIN_INTERVAL_MS: u64 = SECOND;
+/// The longest interval accepted: a day (`P1D`), as in Logic Apps.
+pub const MAX_INTERVAL_MS: u64 = 86_400 * SECOND;
+
 impl RetryPolicy {
     /// The documented default: exponential, 4 retries, interval 7 s, between 5 s and 1 h.
     pub const DEFAULT: RetryPolicy = RetryPolicy::Exponential {
@@ -45,7 +52,16 @@ impl RetryPolicy {
             match policy.get(name) {
                 None | Some(Value::Null) => Ok(default),
                 Some(Value::String(text)) => hookflow_model::parse_duration_ms(text)
-                    .map_err(|e| format!("retryPolicy.{name}: {e}")),
+                    .map_err(|e| format!("retryPolicy.{name}: {e}"))
+                    .and_then(|ms| {
+                        if (MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&ms) {
+                            Ok(ms)
+                        } else {
+                            Err(format!(
+                                "retryPolicy.{name}: '{text}' is outside PT1S to P1D"
+                            ))
+                        }
+                    }),
                 Some(other) => Err(format!(
                     "retryPolicy.{name}: expected an ISO 8601 duration, got {other}"
                 )),
@@ -108,7 +124,29 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// The longest wait this policy allows, to which a service's `Retry-After` is clamped:
+    /// `maximumInterval` for the exponential policies; for `fixed` (which has none) the
+    /// default policy's maximum (an hour), or its own interval when that is longer.
+    pub fn max_interval_ms(&self) -> u64 {
+        const DEFAULT_MAX_MS: u64 = 3_600 * SECOND;
+        match *self {
+            Self::None => 0,
+            Self::Fixed { interval_ms, .. } => interval_ms.max(DEFAULT_MAX_MS),
+            Self::Exponential { max_ms, .. } => max_ms,
+        }
+    }
+}
+
 /// Whether an outcome is worth retrying: 408, 429, 5xx, or no response at all.
 pub fn is_retryable_status(status: u16) -> bool {
     status == 408 || status == 429 || (500..600).contains(&status)
+}
+
+/// Whether a call that got no response is worth retrying: connectivity failures
+/// (`ConnectionFailed`, `RequestTimeout`, `BadGateway` as the runtime reports them). Refusals
+/// that would fail the same way again (an invalid request, the egress policy, a response too
+/// large, authentication that could not be obtained) are not retried.
+pub fn is_retryable_error(code: &str) -> bool {
+    matches!(code, "ConnectionFailed" | "RequestTimeout" | "BadGateway")
 }

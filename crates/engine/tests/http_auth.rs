@@ -90,6 +90,7 @@ fn polls_are_due_after_retry_after_or_the_default() {
             requested_at: 1_000,
             retry_after_ms,
         }),
+        retry: None,
     };
     assert_eq!(poll(None).not_before(20_000, 1_000), Some(21_000));
     assert_eq!(poll(Some(0)).not_before(20_000, 1_000), Some(2_000));

@@ -67,8 +67,8 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
             return;
         }
     };
-    // A poll of an asynchronous operation that was written due at once (the step's commit
-    // does not know poll delays) waits as its row, due later: no task sleeps meanwhile.
+    // A poll of an asynchronous operation, or an Http retry the engine scheduled, that is not
+    // due yet waits as its row, due later: no task sleeps meanwhile.
     let due = handle.inner.http.due_at(&effect, record.due_at);
     if due > handle.now() {
         match handle.inner.store.retry_effect(record.id, due).await {
@@ -76,7 +76,9 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
                 handle.inner.effect_work.notify_one();
                 return;
             }
-            Err(error) => tracing::error!(effect_id = record.id, %error, "deferring a poll failed"),
+            Err(error) => {
+                tracing::error!(effect_id = record.id, %error, "deferring an effect not yet due failed")
+            }
         }
     }
     let event = match effect {

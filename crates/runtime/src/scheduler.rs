@@ -33,32 +33,6 @@ pub(crate) struct CachedRun {
     primary_key: String,
 }
 
-/// Caches a run just recorded (at `seq` 0), so its first step loads nothing from the store.
-pub(crate) fn seed(
-    handle: &Handle,
-    run_id: String,
-    compiled: &Arc<Compiled>,
-    workflow: &str,
-    primary_key: &str,
-    trigger: Value,
-) {
-    let cached = CachedRun {
-        seq: 0,
-        state: RunState::new(&compiled.definition, trigger),
-        compiled: compiled.clone(),
-        workflow: workflow.to_owned(),
-        primary_key: primary_key.to_owned(),
-    };
-    let mut runs = handle.inner.runs.lock().expect("runs lock");
-    // Bounded: a run another node steps (PostgreSQL) is never taken out by this one.
-    if runs.len() < MAX_SEEDED_RUNS {
-        runs.insert(run_id, cached);
-    }
-}
-
-/// Most runs kept in the cache by `seed` (a backlog beyond it loads from the store).
-const MAX_SEEDED_RUNS: usize = 10_000;
-
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
     let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_steps));
     let mut tasks = JoinSet::new();
@@ -135,6 +109,33 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             return;
         }
     };
+    let now = handle.now();
+    let events = claimed.events.iter().filter_map(|inbox_event| {
+        serde_json::from_value(inbox_event.event.clone())
+            .inspect_err(|error| {
+                tracing::error!(run_id, %error, "dropping an inbox event this version cannot read");
+            })
+            .ok()
+    });
+    let transition = apply(handle, &mut cached, &run_id, events, now);
+    let commit = build_commit(handle, &claimed, &cached, &transition, now);
+    if let Err(error) = handle.inner.store.commit_step(commit).await {
+        tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
+        handle.inner.runs.lock().expect("runs lock").remove(&run_id);
+        return;
+    }
+    cached.seq = claimed.seq;
+    committed(handle, run_id, cached, transition);
+}
+
+/// Applies `events` to a loaded run with the engine, in order.
+fn apply(
+    handle: &Handle,
+    cached: &mut CachedRun,
+    run_id: &str,
+    events: impl IntoIterator<Item = Event>,
+    now: i64,
+) -> Transition {
     let options = &handle.inner.options;
     let limits = Limits {
         http_timeout_ms: options.http_timeout.as_millis() as u64,
@@ -146,39 +147,29 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
         workflow: &cached.workflow,
         key: &cached.primary_key,
     };
-    let now = handle.now();
     let mut transition = Transition::default();
-    for inbox_event in &claimed.events {
-        let event: Event = match serde_json::from_value(inbox_event.event.clone()) {
-            Ok(event) => event,
-            Err(error) => {
-                tracing::error!(run_id, %error, "dropping an inbox event this version cannot read");
-                continue;
-            }
-        };
+    for event in events {
         let ctx = StepContext {
             definition: &cached.compiled.definition,
             plan: &cached.compiled.plan,
             parameters: &cached.compiled.parameters,
             workflow_name: &cached.workflow,
-            run_id: &run_id,
+            run_id,
             now,
             env: &env,
             limits: &limits,
         };
-        let step = hookflow_engine::step(&mut cached.state, event, &ctx);
-        transition.merge(step);
+        transition.merge(hookflow_engine::step(&mut cached.state, event, &ctx));
     }
-    let commit = build_commit(handle, &claimed, &cached, &transition, now);
-    if let Err(error) = handle.inner.store.commit_step(commit).await {
-        tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
-        handle.inner.runs.lock().expect("runs lock").remove(&run_id);
-        return;
-    }
+    transition
+}
+
+/// Once a step of the run (now at `cached.seq + 1`) is durable: answer callers, wake the
+/// effect executor, and keep the run cached only if a call is in flight — a run that merely
+/// waits (for a callback or a timer) is a row, not memory, and is reloaded when it moves.
+fn committed(handle: &Handle, run_id: String, mut cached: CachedRun, transition: Transition) {
     after_commit(handle, &run_id, &cached, transition);
-    cached.seq = claimed.seq + 1;
-    // Only runs with a call in flight stay cached: a run that merely waits (for a callback or
-    // a timer) is a row, not memory, and is reloaded when it moves again.
+    cached.seq += 1;
     let in_flight = cached.state.has_call_in_flight(&cached.compiled.definition);
     if !cached.state.status.is_terminal() && in_flight {
         handle
@@ -188,6 +179,54 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun) {
             .expect("runs lock")
             .insert(run_id, cached);
     }
+}
+
+/// A run's first step, taken where the run is created: its changes are committed in the
+/// same transaction as the run itself (`NewRun::started`), so starting a run costs one
+/// commit, and its first calls go out as soon as the trigger's caller is answered.
+pub(crate) struct Started {
+    run_id: String,
+    cached: CachedRun,
+    transition: Transition,
+}
+
+/// Takes the `Start` step of a run about to be recorded; returns the commit to store with it.
+pub(crate) fn start(
+    handle: &Handle,
+    run_id: &str,
+    compiled: &Arc<Compiled>,
+    workflow: &str,
+    primary_key: &str,
+    trigger: Value,
+    now: i64,
+) -> (Started, StepCommit) {
+    let mut cached = CachedRun {
+        seq: 0,
+        state: RunState::new(&compiled.definition, trigger),
+        compiled: compiled.clone(),
+        workflow: workflow.to_owned(),
+        primary_key: primary_key.to_owned(),
+    };
+    let transition = apply(handle, &mut cached, run_id, [Event::Start], now);
+    let claimed = ClaimedRun {
+        run_id: run_id.to_owned(),
+        seq: 0,
+        events: Vec::new(),
+    };
+    let commit = build_commit(handle, &claimed, &cached, &transition, now);
+    (
+        Started {
+            run_id: run_id.to_owned(),
+            cached,
+            transition,
+        },
+        commit,
+    )
+}
+
+/// After the run and its first step are durable.
+pub(crate) fn started(handle: &Handle, started: Started) {
+    committed(handle, started.run_id, started.cached, started.transition);
 }
 
 /// The run's state at the claimed `seq`: from the cache when it is current, else the store.

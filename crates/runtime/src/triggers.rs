@@ -129,16 +129,30 @@ impl Handle {
             });
         }
         let triggers = split(definition_trigger, &scope, &trigger_object)?;
+        // Each run's first step is taken here and committed with the run itself.
+        let mut started = Vec::new();
         let runs: Vec<NewRun> = triggers
             .into_iter()
             .map(|trigger| {
-                new_run(
+                let mut run = new_run(
                     &record.name,
                     &record.version_id,
                     &definition_trigger.name,
                     trigger,
                     now,
-                )
+                );
+                let (first, commit) = crate::scheduler::start(
+                    self,
+                    &run.run.id,
+                    &compiled,
+                    &record.name,
+                    &record.primary_key,
+                    run.run.trigger.clone(),
+                    now,
+                );
+                run.started = Some(commit);
+                started.push(first);
+                run
             })
             .collect();
         let run_ids: Vec<String> = runs.iter().map(|r| r.run.id.clone()).collect();
@@ -149,12 +163,6 @@ impl Handle {
             compiled.definition.has_response_action() && definition_trigger.split_on.is_none();
         // Register before the run exists, so an answer can never arrive before its listener.
         let reply = answers_synchronously.then(|| self.inner.responders.register(&run_ids[0]));
-        // What the first step needs is all here: hand it to the scheduler's cache so the step
-        // reads nothing back from the store.
-        let seeds: Vec<(String, Value)> = runs
-            .iter()
-            .map(|r| (r.run.id.clone(), r.run.trigger.clone()))
-            .collect();
         let fire = Fire {
             runs,
             history,
@@ -174,15 +182,8 @@ impl Handle {
                 run_ids: run_ids_of(&answer),
             });
         }
-        for (run_id, trigger) in seeds {
-            crate::scheduler::seed(
-                self,
-                run_id,
-                &compiled,
-                &record.name,
-                &record.primary_key,
-                trigger,
-            );
+        for first in started {
+            crate::scheduler::started(self, first);
         }
         self.inner.run_work.notify_one();
         let Some(reply) = reply else {
@@ -277,6 +278,7 @@ fn new_run(
             seq: 0,
         },
         first_event: serde_json::to_value(Event::Start).expect("events serialize"),
+        started: None,
     }
 }
 

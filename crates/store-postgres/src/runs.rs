@@ -34,7 +34,20 @@ pub(crate) async fn create(tx: &impl GenericClient, new: &NewRun) -> Result<(), 
         ],
     )
     .await?;
-    work::insert_event(tx, &run.id, &new.first_event, run.start_time).await
+    match &new.started {
+        None => work::insert_event(tx, &run.id, &new.first_event, run.start_time).await,
+        Some(step) => {
+            // As if the step's owner had claimed the run: the step commits through the same
+            // fenced path as every other, in this transaction.
+            pool::execute(
+                tx,
+                "UPDATE runs SET lease_owner = $2, lease_until = $3 WHERE id = $1",
+                &[&run.id, &step.owner, &run.start_time],
+            )
+            .await?;
+            work::commit_step(tx, step).await
+        }
+    }
 }
 
 pub(crate) async fn get(

@@ -80,6 +80,7 @@ fn new_run(id: &str) -> NewRun {
             seq: 0,
         },
         first_event: json!({"start": id}),
+        started: None,
     }
 }
 

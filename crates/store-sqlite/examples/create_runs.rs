@@ -75,6 +75,7 @@ fn save() -> SaveWorkflow {
 fn new_run(id: String) -> NewRun {
     NewRun {
         first_event: json!({"start": {"body": {"orderId": 42}}}),
+        started: None,
         run: RunRecord {
             id,
             workflow: "bench".into(),

@@ -29,7 +29,18 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<(), DbError> {
         run.seq,
         rows::optional_json_text(run.variables.as_ref()),
     ])?;
-    work::insert_event(conn, &run.id, &new.first_event, run.start_time)
+    match &new.started {
+        None => work::insert_event(conn, &run.id, &new.first_event, run.start_time),
+        Some(step) => {
+            // As if the step's owner had claimed the run: the step commits through the same
+            // fenced path as every other, in this transaction.
+            conn.prepare_cached(
+                "UPDATE runs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
+            )?
+            .execute(params![run.id, step.owner, run.start_time])?;
+            work::commit_step(conn, step)
+        }
+    }
 }
 
 pub(crate) fn get(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, DbError> {

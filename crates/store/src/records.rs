@@ -88,12 +88,16 @@ pub struct ActionRecord {
     pub error: Option<Value>,
 }
 
-/// Input of [`crate::Store::create_run`]: the run (status Running, `seq` 0) and the first
-/// event of its inbox.
+/// Input of [`crate::Store::create_run`] and of a fire: the run (status Running, `seq` 0) and
+/// either the first event of its inbox or, when the caller already took the first step, that
+/// step — applied in the same transaction as the run's creation (as if `owner` had claimed
+/// it), so the run and its first step cost one commit.
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub run: RunRecord,
     pub first_event: Value,
+    /// The first step, already taken (`expected_seq` 0); `first_event` is then not stored.
+    pub started: Option<StepCommit>,
 }
 
 /// Filter and page of [`crate::Store::list_runs`].

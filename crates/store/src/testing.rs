@@ -52,6 +52,7 @@ macro_rules! store_conformance_tests {
             release_all_leases_frees_runs_and_effects,
             push_event_appends_and_rejects_unknown_run,
             next_due_tracks_pending_work,
+            a_run_created_with_its_first_step_commits_both,
             record_fire_dedups_within_the_window,
             record_fire_without_runs_records_history,
             subscriptions_are_upserted_and_listed,
@@ -848,6 +849,49 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
     assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
 }
 
+pub async fn a_run_created_with_its_first_step_commits_both(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    let first = StepCommit {
+        actions: vec![action("A", ActionStatus::Running)],
+        new_effects: vec![NewEffect {
+            effect: json!({"http": "A"}),
+            due_at: T0,
+        }],
+        ..step("node-a", 0, "r1")
+    };
+    let new = NewRun {
+        started: Some(first),
+        ..new_run("r1", T0)
+    };
+    store.create_run(new).await.unwrap();
+    let run = store.get_run("r1").await.unwrap().unwrap();
+    assert_eq!(run.seq, 1, "the first step is committed");
+    assert_eq!(names(&*store, "r1").await, ["A"]);
+    assert!(
+        store
+            .claim_runs(claim("b", T0 + 1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no Start event left, no lease held"
+    );
+    assert_eq!(
+        store.claim_effects(claim("b", T0 + 1)).await.unwrap().len(),
+        1
+    );
+    // The run is free for the next event.
+    store
+        .push_event(NewEvent {
+            run_id: "r1".into(),
+            event: json!({"n": 2}),
+            due_at: T0 + 2,
+        })
+        .await
+        .unwrap();
+    let claimed = store.claim_runs(claim("b", T0 + 2)).await.unwrap();
+    assert_eq!((claimed.len(), claimed[0].seq), (1, 1));
+}
+
 // --- Triggers -----------------------------------------------------------------------------
 
 pub async fn record_fire_dedups_within_the_window(store: Arc<dyn Store>) {
@@ -1295,6 +1339,7 @@ fn new_run(id: &str, start_time: i64) -> NewRun {
             seq: 0,
         },
         first_event: start_event(id),
+        started: None,
     }
 }
 

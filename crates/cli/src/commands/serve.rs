@@ -99,7 +99,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOOKFLOW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+                // The PostgreSQL driver logs statement parameters at debug level, and those
+                // are run state (secrets included): never below info, whatever HOOKFLOW_LOG says.
+                .add_directive("tokio_postgres=info".parse().expect("a valid directive")),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -7,8 +7,10 @@ mod support;
 
 mod cli;
 mod control_flow;
+mod corpus;
 mod crash;
 mod outbound;
+mod retries;
 mod runs;
 mod webhook_action;
 mod webhook_trigger;

@@ -181,10 +181,12 @@ impl Engine {
             if run["status"] != "Running" {
                 return run;
             }
-            assert!(
-                Instant::now() < deadline,
-                "run {run_id} still running: {run}"
-            );
+            if Instant::now() >= deadline {
+                let actions = self
+                    .get(&format!("/api/workflows/{workflow}/runs/{run_id}/actions"))
+                    .await;
+                panic!("run {run_id} still running: {run}; actions: {}", actions.1);
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -237,7 +239,8 @@ struct ServiceState {
 }
 
 /// A local HTTP service for workflows to call. `/echo/...` answers 200 with what it got;
-/// `/status/{code}` answers that status; `/gated/...` waits until [`Service::open_gate`].
+/// `/status/{code}` answers that status; `/gated/...` waits until [`Service::open_gate`];
+/// any other path is echoed like `/echo/...` (its `path` is the full path and query).
 /// As a webhook service: `POST /hooks/subscribe` answers 201 `{"id": "<n>"}`,
 /// `DELETE /hooks/subscriptions/{id}` answers 200 (or 500 while refusing, see
 /// [`Service::refuse_unsubscribes`]), `POST /hooks/unsubscribe` answers 200.
@@ -261,9 +264,11 @@ impl Service {
             .route("/echo/{*rest}", any(echo))
             .route("/status/{code}", any(status))
             .route("/gated/{*rest}", any(gated))
+            .route("/flaky/{failures}/{*rest}", any(flaky))
             .route("/hooks/subscribe", any(subscribe))
             .route("/hooks/subscriptions/{id}", any(unsubscribe))
             .route("/hooks/unsubscribe", any(unsubscribe_by_body))
+            .fallback(any(echo_any))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -364,6 +369,18 @@ async fn echo(
     axum::Json(json!({ "method": method.to_string(), "path": rest, "got": got }))
 }
 
+async fn echo_any(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::Json<Value> {
+    let got = record(&state, &method, uri.path().to_owned(), headers, &body);
+    let path = uri.path_and_query().map_or("", |p| p.as_str());
+    axum::Json(json!({ "method": method.to_string(), "path": path, "got": got }))
+}
+
 async fn status(
     State(state): State<ServiceState>,
     method: axum::http::Method,
@@ -389,6 +406,35 @@ async fn gated(
     let mut gate = state.gate.clone();
     let _ = gate.wait_for(|open| *open).await;
     axum::Json(json!({ "released": rest, "got": got }))
+}
+
+/// `/flaky/{failures}/...` answers 503 to the first `failures` requests on its path, then 200
+/// (each answer says which attempt it was).
+async fn flaky(
+    State(state): State<ServiceState>,
+    method: axum::http::Method,
+    Path((failures, rest)): Path<(usize, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, axum::Json<Value>) {
+    let path = format!("/flaky/{failures}/{rest}");
+    let got = record(&state, &method, path.clone(), headers, &body);
+    let attempt = state
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path == path)
+        .count();
+    let status = if attempt <= failures {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        axum::Json(json!({ "attempt": attempt, "got": got })),
+    )
 }
 
 /// A workflow document: Request trigger plus the given actions.

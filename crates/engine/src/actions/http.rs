@@ -2,9 +2,10 @@
 //! arrives (2xx succeeds, anything else fails the action).
 
 use super::{Finished, evaluate_inputs};
+use crate::retry::is_retryable_error;
 use crate::{
-    ActionStatus, Effect, HttpOutcome, HttpRequest, OutboundAuth, Poll, RunState, StepContext,
-    Transition,
+    ActionState, ActionStatus, Effect, HttpOutcome, HttpRequest, OutboundAuth, Poll, Retry,
+    RetryPolicy, RunState, StepContext, Transition, format_time, is_retryable_status,
 };
 use base64::Engine as _;
 use hookflow_model::ActionId;
@@ -32,6 +33,10 @@ pub(crate) fn start(
         Err(failed) => return failed,
     };
     let action = ctx.definition.action(id);
+    // A policy that cannot be read fails the action before any call, not at the first failure.
+    if let Err(message) = RetryPolicy::parse(inputs.get("retryPolicy")) {
+        return Finished::failed(Some(redact_inputs(inputs)), "InvalidRequest", message);
+    }
     match build_request(&inputs, timeout_ms(ctx, id), idempotency_key(ctx, id)) {
         Ok(request) => {
             let recorded = recorded_inputs(&request);
@@ -39,6 +44,7 @@ pub(crate) fn start(
                 action: action.name.clone(),
                 request,
                 poll: None,
+                retry: None,
             });
             Finished::Pending { inputs: recorded }
         }
@@ -50,6 +56,17 @@ pub(crate) fn start(
 /// continues) the asynchronous pattern (logicapps-spec §6.1): the action stays Running and a
 /// poll of that location is asked for, due after `Retry-After`; the first other answer is the
 /// result. `operationOptions: DisableAsyncPattern` makes the `202` itself the result.
+///
+/// A retryable outcome (408, 429, 5xx, or no response because of a connectivity failure) with
+/// retries left in the action's `retryPolicy` (spec §5.5) keeps the action Running too: the
+/// attempt is appended to its `retryHistory` and the same call is asked for again, due after
+/// the policy's delay (or the service's `Retry-After` on 429/503, clamped to the policy's
+/// maximum interval). A poll that fails that way polls the same location again.
+///
+/// Bookkeeping lives in the action's `outputs`: while it runs, `retryHistory` (the attempts
+/// retried so far), `nextAttemptTime` (when the pending attempt is due) and, while polling, the
+/// `202` being polled (`statusCode`, `headers`, `body`); when it ends, its outputs are the last
+/// response's plus `retryHistory` when any attempt was retried.
 pub(crate) fn complete(
     state: &mut RunState,
     ctx: &StepContext<'_>,
@@ -58,14 +75,21 @@ pub(crate) fn complete(
     transition: &mut Transition,
 ) {
     match poll_request(state, ctx, id, &outcome) {
-        Some(Ok(effect)) => return transition.effects.push(effect),
+        Some(Ok(effect)) => {
+            polling(state, ctx, id, &outcome, transition);
+            return transition.effects.push(effect);
+        }
         Some(Err(message)) => return fail(state, ctx, id, message, transition),
         None => {}
+    }
+    if let Some(effect) = retry(state, ctx, id, &outcome, transition) {
+        return transition.effects.push(effect);
     }
     let Some(action) = state.action_mut(id) else {
         return;
     };
     transition.touch(id);
+    let history = retry_history(action);
     action.end_time = Some(ctx.now);
     match outcome {
         HttpOutcome::Response {
@@ -74,25 +98,222 @@ pub(crate) fn complete(
             body,
         } => {
             let code = status_code_name(status);
-            action.outputs =
-                Some(json!({ "statusCode": status, "headers": headers, "body": body }));
+            let mut outputs = json!({ "statusCode": status, "headers": headers, "body": body });
+            if !history.is_empty() {
+                outputs["retryHistory"] = Value::Array(history);
+            }
+            action.outputs = Some(outputs);
             if (200..300).contains(&status) {
                 action.status = ActionStatus::Succeeded;
             } else {
                 action.status = ActionStatus::Failed;
-                action.error = Some(json!({
-                    "code": code,
-                    "message": format!("The HTTP request failed with status code {status} ({code})."),
-                }));
+                action.error = Some(status_error(status, &code));
             }
             action.code = Some(code);
         }
         HttpOutcome::Error { code, message } => {
+            action.outputs = history_outputs(history);
             action.status = ActionStatus::Failed;
             action.error = Some(json!({ "code": code, "message": message }));
             action.code = Some(code);
         }
     }
+}
+
+fn status_error(status: u16, code: &str) -> Value {
+    json!({
+        "code": code,
+        "message": format!("The HTTP request failed with status code {status} ({code})."),
+    })
+}
+
+/// The attempts retried so far, from the running action's outputs.
+fn retry_history(action: &ActionState) -> Vec<Value> {
+    match action.outputs.as_ref().and_then(|o| o.get("retryHistory")) {
+        Some(Value::Array(history)) => history.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Outputs holding only a retry history (`None` when nothing was retried).
+fn history_outputs(history: Vec<Value>) -> Option<Value> {
+    (!history.is_empty()).then(|| json!({ "retryHistory": history }))
+}
+
+/// When the attempt that just ended was made: its due time, or the action's start for the
+/// first attempt.
+fn attempt_start(action: &ActionState) -> Option<i64> {
+    action
+        .outputs
+        .as_ref()
+        .and_then(|o| o.get("nextAttemptTime"))
+        .and_then(Value::as_i64)
+        .or(action.start_time)
+}
+
+/// Records the `202` being polled on the running action (so a failed poll is retried by
+/// polling again, never by sending the original request a second time).
+fn polling(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    outcome: &HttpOutcome,
+    transition: &mut Transition,
+) {
+    let HttpOutcome::Response {
+        status,
+        headers,
+        body,
+    } = outcome
+    else {
+        return;
+    };
+    let Some(action) = state.action_mut(id) else {
+        return;
+    };
+    transition.touch(id);
+    let history = retry_history(action);
+    // The poll is due after `Retry-After` (the runtime's default interval when absent, which
+    // the engine does not know: then the time it was asked for).
+    let wait = header(headers, "Retry-After").and_then(retry_after_ms);
+    let due = ctx
+        .now
+        .saturating_add(i64::try_from(wait.unwrap_or(0)).unwrap_or(i64::MAX));
+    let mut outputs = json!({
+        "statusCode": status,
+        "headers": headers,
+        "body": body,
+        "nextAttemptTime": due,
+    });
+    if !history.is_empty() {
+        outputs["retryHistory"] = Value::Array(history);
+    }
+    action.outputs = Some(outputs);
+}
+
+/// Decides whether the attempt that just ended is retried. If so, the running action records
+/// the attempt in its history and the call to make again (due later) is returned.
+fn retry(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    outcome: &HttpOutcome,
+    transition: &mut Transition,
+) -> Option<Effect> {
+    let (code, error, retry_after) = match outcome {
+        HttpOutcome::Response {
+            status, headers, ..
+        } if is_retryable_status(*status) => {
+            let code = status_code_name(*status);
+            let retry_after = matches!(status, 429 | 503)
+                .then(|| header(headers, "Retry-After").and_then(retry_after_ms))
+                .flatten();
+            (code.clone(), status_error(*status, &code), retry_after)
+        }
+        HttpOutcome::Error { code, message } if is_retryable_error(code) => (
+            code.clone(),
+            json!({ "code": code, "message": message }),
+            None,
+        ),
+        _ => return None,
+    };
+    // The policy and the request come from the inputs evaluated again (the recorded inputs
+    // hold no secrets). Inputs that cannot be evaluated again end the action with this outcome.
+    let inputs = evaluate_inputs(state, ctx, id).ok()?;
+    let policy = RetryPolicy::parse(inputs.get("retryPolicy")).ok()?;
+    let running = state.action(id)?;
+    let mut history = retry_history(running);
+    let number = u32::try_from(history.len()).ok()?.saturating_add(1);
+    let delay = policy.delay_ms(number, ctx.env.random_u128() as u64)?;
+    let delay = retry_after.map_or(delay, |after| after.min(policy.max_interval_ms()));
+    let request = again(running, &inputs, ctx, id).ok()?;
+    let due_at = ctx
+        .now
+        .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+
+    let mut entry = json!({
+        "startTime": attempt_start(running).map(format_time),
+        "endTime": format_time(ctx.now),
+        "code": code,
+    });
+    if let HttpOutcome::Response { headers, .. } = outcome
+        && let Some(id) = header(headers, "x-ms-client-request-id")
+    {
+        entry["clientRequestId"] = json!(id);
+    }
+    entry["error"] = error;
+    history.push(entry);
+
+    let action = state.action_mut(id)?;
+    transition.touch(id);
+    // While polling, the polled `202` stays (a retry polls its location again).
+    let mut outputs = match action.outputs.take() {
+        Some(Value::Object(mut fields)) if fields.contains_key("statusCode") => {
+            fields.remove("retryHistory");
+            Value::Object(fields)
+        }
+        _ => json!({}),
+    };
+    outputs["retryHistory"] = Value::Array(history);
+    outputs["nextAttemptTime"] = json!(due_at);
+    action.outputs = Some(outputs);
+    Some(Effect::Http {
+        action: ctx.definition.action(id).name.clone(),
+        request,
+        poll: None,
+        retry: Some(Retry { number, due_at }),
+    })
+}
+
+/// The call to make again: a poll of the location being polled, or the original request as it
+/// was recorded (the same method, URL, headers and body, so time- or random-dependent inputs do
+/// not change between attempts) with its credentials from the evaluated inputs.
+fn again(
+    running: &ActionState,
+    inputs: &Value,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+) -> Result<HttpRequest, String> {
+    let fresh = build_request(inputs, timeout_ms(ctx, id), idempotency_key(ctx, id))?;
+    let outputs = running.outputs.as_ref();
+    let location = outputs
+        .filter(|o| o.get("statusCode").and_then(Value::as_u64) == Some(202))
+        .and_then(|o| o.get("headers"))
+        .and_then(Value::as_object)
+        .and_then(|headers| header(headers, "Location"));
+    if let Some(location) = location {
+        return poll_of(&fresh, location);
+    }
+    let Some(recorded) = running.inputs.as_ref() else {
+        return Ok(fresh);
+    };
+    let field = |name: &str| {
+        recorded
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut headers: Vec<(String, String)> = fresh
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .cloned()
+        .collect();
+    if let Some(Value::Object(recorded_headers)) = recorded.get("headers") {
+        headers.extend(
+            recorded_headers
+                .iter()
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("authorization"))
+                .map(|(name, value)| (name.clone(), text(value))),
+        );
+    }
+    Ok(HttpRequest {
+        method: field("method").unwrap_or(fresh.method),
+        uri: field("uri").unwrap_or(fresh.uri),
+        headers,
+        body: recorded.get("body").cloned(),
+        ..fresh
+    })
 }
 
 /// The poll a `202` asks for, when the asynchronous pattern applies to it.
@@ -132,6 +353,7 @@ fn poll_request(
             requested_at: ctx.now,
             retry_after_ms,
         }),
+        retry: None,
     }))
 }
 
@@ -172,6 +394,7 @@ fn fail(
         return;
     };
     transition.touch(id);
+    action.outputs = history_outputs(retry_history(action));
     action.end_time = Some(ctx.now);
     action.status = ActionStatus::Failed;
     action.error = Some(json!({ "code": "InvalidRequest", "message": message }));
