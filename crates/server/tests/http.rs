@@ -1438,8 +1438,11 @@ mod triggers {
             .unwrap()
             .local_addr()
             .unwrap();
-        app.save("broken", &call_then_reply(&format!("http://{closed}/x")))
-            .await;
+        let mut document = call_then_reply(&format!("http://{closed}/x"));
+        // Connection failures are retried by default (spec §5.5): fail at the first one.
+        document["definition"]["actions"]["Call"]["inputs"]["retryPolicy"] =
+            json!({ "type": "none" });
+        app.save("broken", &document).await;
         let path = app.callback_path("broken", "manual").await;
         let reply = app.fire(Method::POST, &path, None).await.expect(502);
         let body = reply.json();
