@@ -7,10 +7,10 @@
 //! `.ci/postgres.sh` installs and starts one on a fresh Debian machine.
 
 use futures_util::future::join_all;
-use hookflow_engine::RunStatus;
+use hookflow_store::testing::{T0, WF, new_run, save};
 use hookflow_store::{
     CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome, NewEffect,
-    NewRun, RunRecord, SaveWorkflow, StepCommit, Store, TriggerHistoryRecord, WaitWrite,
+    NewRun, RunRecord, StepCommit, Store, TriggerHistoryRecord, WaitWrite,
 };
 use hookflow_store_postgres::{
     PostgresOptions, PostgresStore, SCHEMA_VERSION, TEST_DATABASE_URL_ENV, test_database_url,
@@ -38,8 +38,6 @@ async fn fresh_store() -> Arc<dyn Store> {
 
 hookflow_store::store_conformance_tests!(fresh_store);
 
-const T0: i64 = 1_700_000_000_000;
-
 /// Another node on the same schema as `store`.
 async fn second_node(store: &PostgresStore) -> PostgresStore {
     let options = PostgresOptions {
@@ -49,39 +47,6 @@ async fn second_node(store: &PostgresStore) -> PostgresStore {
     PostgresStore::connect(&test_database_url(), options)
         .await
         .unwrap()
-}
-
-fn save(name: &str, version_id: &str) -> SaveWorkflow {
-    SaveWorkflow {
-        name: name.into(),
-        version_id: version_id.into(),
-        document: json!({"definition": {}, "parameters": {}}),
-        enabled: true,
-        now: T0,
-        primary_key: "pk".into(),
-        secondary_key: "sk".into(),
-    }
-}
-
-fn new_run(id: &str) -> NewRun {
-    NewRun {
-        run: RunRecord {
-            id: id.into(),
-            workflow: "wf".into(),
-            version_id: "wf-1".into(),
-            trigger_name: "manual".into(),
-            status: RunStatus::Running,
-            start_time: T0,
-            end_time: None,
-            trigger: json!({"name": "manual"}),
-            outputs: None,
-            error: None,
-            variables: None,
-            seq: 0,
-        },
-        first_event: json!({"start": id}),
-        started: None,
-    }
 }
 
 fn claim(owner: &str, limit: u32) -> Claim {
@@ -99,11 +64,15 @@ fn claim(owner: &str, limit: u32) -> Claim {
 async fn nodes_never_claim_the_same_work() {
     let a = Arc::new(temporary().await);
     let b = Arc::new(second_node(&a).await);
-    a.save_workflow(save("wf", "wf-1")).await.unwrap();
+    a.save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
     let runs = 300;
     // Each run gets an effect too, through a committed step, leaving one more event.
     for i in 0..runs {
-        a.create_run(new_run(&format!("r{i:03}"))).await.unwrap();
+        a.create_run(new_run(&format!("r{i:03}"), T0))
+            .await
+            .unwrap();
     }
     let setup = a.claim_runs(claim("setup", runs)).await.unwrap();
     assert_eq!(setup.len(), runs as usize);
@@ -177,11 +146,13 @@ async fn nodes_never_claim_the_same_work() {
 async fn nodes_racing_on_one_item_have_one_winner() {
     let a = Arc::new(temporary().await);
     let b = Arc::new(second_node(&a).await);
-    a.save_workflow(save("wf", "wf-1")).await.unwrap();
+    a.save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
     let rounds = 20;
     for round in 0..rounds {
         let run_id = format!("r{round}");
-        a.create_run(new_run(&run_id)).await.unwrap();
+        a.create_run(new_run(&run_id, T0)).await.unwrap();
         let claimed = a.claim_runs(claim("a", 1)).await.unwrap().remove(0);
         // The same step, committed by both nodes at once (the lease owner is the same, as
         // when a node retries a step it believes failed).
@@ -237,13 +208,13 @@ async fn nodes_racing_on_one_item_have_one_winner() {
             runs: vec![NewRun {
                 run: RunRecord {
                     start_time: T0 + 1_000_000_000,
-                    ..new_run(&format!("{run_id}-{node}")).run
+                    ..new_run(&format!("{run_id}-{node}"), T0).run
                 },
-                ..new_run(&format!("{run_id}-{node}"))
+                ..new_run(&format!("{run_id}-{node}"), T0)
             }],
             history: TriggerHistoryRecord {
                 id: format!("h-{run_id}-{node}"),
-                workflow: "wf".into(),
+                workflow: WF.into(),
                 trigger: "manual".into(),
                 kind: "Fire".into(),
                 status: "Succeeded".into(),
@@ -253,7 +224,7 @@ async fn nodes_racing_on_one_item_have_one_winner() {
                 detail: json!({}),
             },
             dedup: Some(DedupKey {
-                workflow: "wf".into(),
+                workflow: WF.into(),
                 key: format!("delivery-{round}"),
                 answer: json!({"node": node}),
                 expires_at: T0 + 60_000,
@@ -291,8 +262,11 @@ async fn concurrent_connects_migrate_once() {
     let applied = query_i64(&format!("SELECT count(*) FROM {fresh}.hookflow_migrations")).await;
     assert_eq!(applied, i64::from(SCHEMA_VERSION));
     // And every node works on it.
-    stores[0].save_workflow(save("wf", "wf-1")).await.unwrap();
-    assert!(stores[5].get_workflow("wf").await.unwrap().is_some());
+    stores[0]
+        .save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
+    assert!(stores[5].get_workflow(WF).await.unwrap().is_some());
 }
 
 /// A schema written by a newer hookflow is refused with a clear error; the current version

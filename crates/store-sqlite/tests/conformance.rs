@@ -2,10 +2,8 @@
 //! temporary directory), plus what only SQLite has: reopening files, schema versions, and
 //! the group-committing writer.
 
-use hookflow_engine::RunStatus;
-use hookflow_store::{
-    Claim, Error, NewEvent, NewRun, RunQuery, RunRecord, SaveWorkflow, StepCommit, Store,
-};
+use hookflow_store::testing::{T0, WF, new_run, save};
+use hookflow_store::{Claim, Error, NewEvent, RunQuery, StepCommit, Store};
 use hookflow_store_sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 use serde_json::json;
 use std::path::Path;
@@ -17,25 +15,29 @@ async fn fresh_store() -> Arc<dyn Store> {
 
 hookflow_store::store_conformance_tests!(fresh_store);
 
-const T0: i64 = 1_700_000_000_000;
-
 #[tokio::test]
 async fn data_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hookflow.db");
     {
         let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
-        store.save_workflow(save("wf-1")).await.unwrap();
-        store.create_run(new_run("r1")).await.unwrap();
+        store
+            .save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+            .await
+            .unwrap();
+        store.create_run(new_run("r1", T0)).await.unwrap();
         assert_eq!(store.claim_runs(claim("a")).await.unwrap().len(), 1);
     }
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     assert_eq!(
-        store.get_workflow("wf").await.unwrap().unwrap().version_id,
+        store.get_workflow(WF).await.unwrap().unwrap().version_id,
         "wf-1"
     );
-    assert_eq!(store.get_run("r1").await.unwrap(), Some(new_run("r1").run));
+    assert_eq!(
+        store.get_run("r1").await.unwrap(),
+        Some(new_run("r1", T0).run)
+    );
     // Leases are data too: the run stays leased until released.
     assert!(store.claim_runs(claim("b")).await.unwrap().is_empty());
     store.release_all_leases().await.unwrap();
@@ -67,7 +69,10 @@ async fn newer_schema_is_refused() {
 #[tokio::test]
 async fn concurrent_writes_share_commits() {
     let store = Arc::new(SqliteStore::open_temporary(SqliteOptions::default()).unwrap());
-    store.save_workflow(save("wf-1")).await.unwrap();
+    store
+        .save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
     let before = store.stats();
 
     // Every id is created twice: exactly one of each pair must win.
@@ -75,7 +80,7 @@ async fn concurrent_writes_share_commits() {
     let tasks: Vec<_> = (0..writes)
         .map(|i| {
             let store = Arc::clone(&store);
-            tokio::spawn(async move { store.create_run(new_run(&format!("r{}", i / 2))).await })
+            tokio::spawn(async move { store.create_run(new_run(&format!("r{}", i / 2), T0)).await })
         })
         .collect();
     let mut failed = 0;
@@ -89,7 +94,7 @@ async fn concurrent_writes_share_commits() {
     assert_eq!(failed, writes / 2);
 
     let query = RunQuery {
-        workflow: "wf".into(),
+        workflow: WF.into(),
         status: None,
         limit: 1_000,
         before: None,
@@ -121,8 +126,11 @@ async fn concurrent_writes_share_commits() {
 #[tokio::test]
 async fn failed_step_leaves_nothing_behind() {
     let store = SqliteStore::open_temporary(SqliteOptions::default()).unwrap();
-    store.save_workflow(save("wf-1")).await.unwrap();
-    store.create_run(new_run("r1")).await.unwrap();
+    store
+        .save_workflow(save(WF, "wf-1", T0, "pk", "sk"))
+        .await
+        .unwrap();
+    store.create_run(new_run("r1", T0)).await.unwrap();
     let claimed = store.claim_runs(claim("a")).await.unwrap();
 
     let broken = StepCommit {
@@ -149,39 +157,6 @@ async fn failed_step_leaves_nothing_behind() {
 fn set_user_version(path: &Path, version: i64) {
     let conn = rusqlite::Connection::open(path).unwrap();
     conn.pragma_update(None, "user_version", version).unwrap();
-}
-
-fn save(version_id: &str) -> SaveWorkflow {
-    SaveWorkflow {
-        name: "wf".into(),
-        version_id: version_id.into(),
-        document: json!({"definition": {}, "parameters": {}}),
-        enabled: true,
-        now: T0,
-        primary_key: "pk".into(),
-        secondary_key: "sk".into(),
-    }
-}
-
-fn new_run(id: &str) -> NewRun {
-    NewRun {
-        run: RunRecord {
-            id: id.into(),
-            workflow: "wf".into(),
-            version_id: "wf-1".into(),
-            trigger_name: "manual".into(),
-            status: RunStatus::Running,
-            start_time: T0,
-            end_time: None,
-            trigger: json!({"name": "manual"}),
-            outputs: None,
-            error: None,
-            variables: None,
-            seq: 0,
-        },
-        first_event: json!({"start": id}),
-        started: None,
-    }
 }
 
 fn claim(owner: &str) -> Claim {

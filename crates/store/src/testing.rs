@@ -79,11 +79,11 @@ macro_rules! store_conformance_tests {
 
 /// An arbitrary start of time, far from zero so no backend gets away with treating 0 as
 /// "unset".
-const T0: i64 = 1_700_000_000_000;
+pub const T0: i64 = 1_700_000_000_000;
 /// The lease every claim in the suite takes.
 const LEASE: i64 = 30_000;
 /// The workflow every run of the suite belongs to (see [`seed`]).
-const WF: &str = "orders";
+pub const WF: &str = "orders";
 
 // --- Workflows --------------------------------------------------------------------------
 
@@ -1298,7 +1298,14 @@ fn document(version_id: &str) -> Value {
     json!({"definition": {"version": version_id}, "parameters": {}})
 }
 
-fn save(name: &str, version_id: &str, now: i64, primary: &str, secondary: &str) -> SaveWorkflow {
+/// A workflow save: backends' own tests use the suite's fixtures too.
+pub fn save(
+    name: &str,
+    version_id: &str,
+    now: i64,
+    primary: &str,
+    secondary: &str,
+) -> SaveWorkflow {
     SaveWorkflow {
         name: name.into(),
         version_id: version_id.into(),
@@ -1311,7 +1318,7 @@ fn save(name: &str, version_id: &str, now: i64, primary: &str, secondary: &str) 
 }
 
 /// Creates the workflow the suite's runs belong to.
-async fn seed(store: &dyn Store) {
+pub async fn seed(store: &dyn Store) {
     store
         .save_workflow(save(WF, "orders-1", T0 - 1_000, "pk", "sk"))
         .await
@@ -1322,7 +1329,8 @@ fn start_event(run_id: &str) -> Value {
     json!({"start": run_id})
 }
 
-fn new_run(id: &str, start_time: i64) -> NewRun {
+/// A new run of the suite's workflow (`seed` creates it), with its start event.
+pub fn new_run(id: &str, start_time: i64) -> NewRun {
     NewRun {
         run: RunRecord {
             id: id.into(),

@@ -158,6 +158,13 @@ impl Engine {
         .await
     }
 
+    /// Creates a workflow that must not exist yet (`201`), failing the test with the answer
+    /// otherwise.
+    pub async fn create_workflow(&self, name: &str, document: &Value) {
+        let (status, body) = self.put_workflow(name, document).await;
+        assert_eq!(status, 201, "creating {name}: {body}");
+    }
+
     /// The trigger's signed callback URL.
     pub async fn callback_url(&self, workflow: &str, trigger: &str) -> String {
         let (status, body) = self

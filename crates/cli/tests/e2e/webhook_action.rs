@@ -113,16 +113,12 @@ async fn a_run_waits_for_the_callback_then_goes_on_and_unsubscribes() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(&dir);
     let service = Service::start().await;
-    assert_eq!(
-        engine
-            .put_workflow(
-                "approvals",
-                &approval_workflow(&service.base, "/hooks/subscribe", None, json!({}))
-            )
-            .await
-            .0,
-        201
-    );
+    engine
+        .create_workflow(
+            "approvals",
+            &approval_workflow(&service.base, "/hooks/subscribe", None, json!({})),
+        )
+        .await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "approvals", "/hooks/subscribe", 1).await;
     let subscribe = &service.received_on("/hooks/subscribe")[0];
@@ -205,16 +201,12 @@ async fn exactly_one_of_racing_callbacks_wins() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(&dir);
     let service = Service::start().await;
-    assert_eq!(
-        engine
-            .put_workflow(
-                "race",
-                &approval_workflow(&service.base, "/hooks/subscribe", None, json!({}))
-            )
-            .await
-            .0,
-        201
-    );
+    engine
+        .create_workflow(
+            "race",
+            &approval_workflow(&service.base, "/hooks/subscribe", None, json!({})),
+        )
+        .await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "race", "/hooks/subscribe", 1).await;
     let attempts = (0..16).map(|n| {
@@ -252,7 +244,7 @@ async fn a_callback_that_beats_the_subscribe_response_is_kept_until_subscribe_re
     let engine = Engine::start(&dir);
     let service = Service::start().await;
     let document = approval_workflow(&service.base, "/gated/subscribe", None, json!({}));
-    assert_eq!(engine.put_workflow("early", &document).await.0, 201);
+    engine.create_workflow("early", &document).await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "early", "/gated/subscribe", 1).await;
     // Subscribe is still in flight (held by the service) when the service calls back.
@@ -291,7 +283,7 @@ async fn a_timeout_unsubscribes_and_runs_what_handles_it_even_across_a_restart()
         .as_object_mut()
         .unwrap()
         .remove("Decide");
-    assert_eq!(engine.put_workflow("patient", &handled).await.0, 201);
+    engine.create_workflow("patient", &handled).await;
     let (run_id, _) = start_waiting_run(&engine, &service, "patient", "/hooks/subscribe", 1).await;
     // The engine dies while the timer is pending (the subscribe call done, or the service
     // would see it again: calls in flight at a crash are repeated); it fires after the restart.
@@ -308,7 +300,7 @@ async fn a_timeout_unsubscribes_and_runs_what_handles_it_even_across_a_restart()
 
     // Unhandled, a timeout fails the run and skips what needed success.
     let unhandled = approval_workflow(&service.base, "/hooks/subscribe", Some("PT0.2S"), json!({}));
-    assert_eq!(engine.put_workflow("impatient", &unhandled).await.0, 201);
+    engine.create_workflow("impatient", &unhandled).await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "impatient", "/hooks/subscribe", 2).await;
     let run = engine.wait_for_end("impatient", &run_id).await;
@@ -330,16 +322,12 @@ async fn cancelling_a_waiting_run_unsubscribes_and_refuses_its_callback() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(&dir);
     let service = Service::start().await;
-    assert_eq!(
-        engine
-            .put_workflow(
-                "cancel",
-                &approval_workflow(&service.base, "/hooks/subscribe", None, json!({}))
-            )
-            .await
-            .0,
-        201
-    );
+    engine
+        .create_workflow(
+            "cancel",
+            &approval_workflow(&service.base, "/hooks/subscribe", None, json!({})),
+        )
+        .await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "cancel", "/hooks/subscribe", 1).await;
     // Cancel once subscribe has returned, so there is a subscription to remove.
@@ -372,16 +360,12 @@ async fn a_waiting_run_survives_kill_9_and_resumes_on_a_callback_after_restart()
     let dir = tempfile::tempdir().unwrap();
     let service = Service::start().await;
     let engine = Engine::start(&dir);
-    assert_eq!(
-        engine
-            .put_workflow(
-                "durable",
-                &approval_workflow(&service.base, "/hooks/subscribe", None, json!({}))
-            )
-            .await
-            .0,
-        201
-    );
+    engine
+        .create_workflow(
+            "durable",
+            &approval_workflow(&service.base, "/hooks/subscribe", None, json!({})),
+        )
+        .await;
     const RUNS: usize = 12;
     let mut waiting = Vec::new();
     for n in 1..=RUNS {
@@ -428,7 +412,7 @@ async fn deleting_the_workflow_cancels_a_waiting_run_and_a_failed_unsubscribe_is
     let engine = Engine::start_with(dir.path(), &["--unsubscribe-retry-base-ms", "20"]);
     let service = Service::start().await;
     let document = approval_workflow(&service.base, "/hooks/subscribe", None, json!({}));
-    assert_eq!(engine.put_workflow("gone", &document).await.0, 201);
+    engine.create_workflow("gone", &document).await;
     let (run_id, callback) =
         start_waiting_run(&engine, &service, "gone", "/hooks/subscribe", 1).await;
     wait_for_subscribed(&engine, "gone", &run_id).await;
@@ -464,7 +448,7 @@ async fn a_failing_subscribe_fails_the_action_and_the_run() {
     let mut document = approval_workflow(&service.base, "/status/400", None, json!({}));
     document["definition"]["actions"]["Wait_for_approval"]["inputs"]["subscribe"]["retryPolicy"] =
         json!({ "type": "none" });
-    assert_eq!(engine.put_workflow("refused", &document).await.0, 201);
+    engine.create_workflow("refused", &document).await;
     let url = engine.callback_url("refused", "manual").await;
     let (_, run_id, _) = fire(&engine.client, &url, json!({})).await;
     let run = engine.wait_for_end("refused", &run_id.unwrap()).await;
