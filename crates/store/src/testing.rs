@@ -1318,7 +1318,7 @@ pub fn save(
 }
 
 /// Creates the workflow the suite's runs belong to.
-pub async fn seed(store: &dyn Store) {
+async fn seed(store: &dyn Store) {
     store
         .save_workflow(save(WF, "orders-1", T0 - 1_000, "pk", "sk"))
         .await
