@@ -51,7 +51,7 @@ impl Handle {
         action: &str,
         request: InboundRequest,
     ) -> Result<CallbackAnswer> {
-        let record = self.workflow_record(workflow).await?;
+        let record = self.cached_workflow_record(workflow).await?;
         let permission = action_permission(run_id, action);
         signing::verify_request(&record, &request.query, |sp| sp == permission)?;
         if !request.method.eq_ignore_ascii_case("POST") {

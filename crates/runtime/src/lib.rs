@@ -24,6 +24,7 @@ mod signing;
 mod subscriptions;
 mod trigger_scope;
 mod triggers;
+mod workflow_cache;
 mod workflows;
 
 pub use callbacks::CallbackAnswer;
@@ -79,6 +80,8 @@ struct Inner {
     store: Arc<dyn hookflow_store::Store>,
     clock: Arc<dyn Clock>,
     definitions: compiled::Cache,
+    /// Workflow records read by trigger fires and callbacks.
+    workflows: workflow_cache::WorkflowCache,
     /// Runs stepped recently, with the `seq` their cached state is at.
     runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
     responders: responders::Responders,
@@ -114,6 +117,7 @@ impl Runtime {
         let http = outbound::Outbound::new(options.outbound.clone(), options.max_response_bytes)?;
         let inner = Arc::new(Inner {
             definitions: compiled::Cache::default(),
+            workflows: Default::default(),
             runs: Default::default(),
             responders: Default::default(),
             run_work: Notify::new(),

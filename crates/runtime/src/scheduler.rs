@@ -23,6 +23,10 @@ use tokio_util::sync::CancellationToken;
 /// work added by another node (or a missed wake-up); wake-ups normally come sooner.
 pub(crate) const IDLE_POLL: Duration = Duration::from_millis(1000);
 
+/// How often at most the scheduler sweeps waits for timeouts: a sweep is a write, and under
+/// load the loop turns thousands of times a second. Timeouts are late by at most this.
+const TIMEOUT_SWEEP_EVERY_MS: i64 = 50;
+
 pub(crate) struct CachedRun {
     seq: i64,
     state: RunState,
@@ -36,13 +40,17 @@ pub(crate) struct CachedRun {
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
     let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_steps));
     let mut tasks = JoinSet::new();
+    let mut last_sweep = i64::MIN;
     loop {
         while tasks.try_join_next().is_some() {}
         let available = permits.available_permits().max(1) as u32;
         let now = handle.now();
         // Waits whose timeout passed become `WaitTimedOut` events, claimed below like any other.
-        if let Err(error) = handle.inner.store.resolve_timeouts(now, 1_000).await {
-            tracing::error!(%error, "resolving wait timeouts failed");
+        if now.saturating_sub(last_sweep) >= TIMEOUT_SWEEP_EVERY_MS {
+            last_sweep = now;
+            if let Err(error) = handle.inner.store.resolve_timeouts(now, 1_000).await {
+                tracing::error!(%error, "resolving wait timeouts failed");
+            }
         }
         let claim = Claim {
             owner: handle.inner.options.node_id.clone(),
@@ -275,11 +283,12 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
         variables,
     };
     let state = RunState::restore(&compiled.definition, fields, actions);
-    let primary_key = store
-        .get_workflow(&run.workflow)
-        .await?
-        .map(|w| w.primary_key)
-        .unwrap_or_default();
+    // A deleted workflow's runs still step (to their cancellation); their URLs sign with no key.
+    let primary_key = match handle.cached_workflow_record(&run.workflow).await {
+        Ok(record) => record.primary_key.clone(),
+        Err(crate::Error::NotFound(_)) => String::new(),
+        Err(error) => return Err(error),
+    };
     Ok(CachedRun {
         seq: run.seq,
         state,

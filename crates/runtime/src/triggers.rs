@@ -50,7 +50,7 @@ impl Handle {
         request: InboundRequest,
         wait: Duration,
     ) -> Result<Fired> {
-        let record = self.workflow_record(workflow).await?;
+        let record = self.cached_workflow_record(workflow).await?;
         let permission = signing::trigger_permission(trigger);
         // Trigger names match regardless of case, as everywhere in WDL.
         let sp = signing::verify_request(&record, &request.query, |sp| {

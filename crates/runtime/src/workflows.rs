@@ -67,7 +67,9 @@ impl Handle {
                 primary_key,
                 secondary_key,
             })
-            .await?;
+            .await;
+        self.inner.workflows.invalidate(name);
+        let outcome = outcome?;
         self.inner.definitions.insert(&version_id, compiled.clone());
         self.settle_subscriptions(name).await?;
         Ok(SaveResult {
@@ -114,8 +116,9 @@ impl Handle {
             .inner
             .store
             .set_workflow_enabled(name, enabled, self.now())
-            .await?
-            .ok_or_else(|| not_found(name))?;
+            .await;
+        self.inner.workflows.invalidate(name);
+        let record = record?.ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
         self.view_of(record).await
     }
@@ -124,7 +127,9 @@ impl Handle {
     /// unsubscribes its webhook triggers.
     pub async fn delete_workflow(&self, name: &str) -> Result<()> {
         let _guard = self.inner.management.lock().await;
-        if !self.inner.store.delete_workflow(name).await? {
+        let deleted = self.inner.store.delete_workflow(name).await;
+        self.inner.workflows.invalidate(name);
+        if !deleted? {
             return Err(not_found(name));
         }
         self.settle_subscriptions(name).await?;
@@ -161,8 +166,9 @@ impl Handle {
             .inner
             .store
             .set_workflow_key(name, secondary, &key, self.now())
-            .await?
-            .ok_or_else(|| not_found(name))?;
+            .await;
+        self.inner.workflows.invalidate(name);
+        let record = record?.ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
         self.view_of(record).await
     }
@@ -267,6 +273,17 @@ impl Handle {
             .store
             .list_trigger_histories(workflow, trigger, limit)
             .await?)
+    }
+
+    /// The workflow's record for a hot path (see `workflow_cache` for how fresh it is).
+    pub(crate) async fn cached_workflow_record(&self, name: &str) -> Result<Arc<WorkflowRecord>> {
+        let generation = match self.inner.workflows.get(name) {
+            Ok(record) => return Ok(record),
+            Err(generation) => generation,
+        };
+        let record = Arc::new(self.workflow_record(name).await?);
+        self.inner.workflows.fill(name, generation, record.clone());
+        Ok(record)
     }
 
     pub(crate) async fn workflow_record(&self, name: &str) -> Result<WorkflowRecord> {

@@ -42,13 +42,18 @@ fn definition() -> Value {
     })
 }
 
+/// A clock tick of `/proc/<pid>/stat` (`USER_HZ` is 100 on Linux), in microseconds.
+const TICK_US: f64 = 10_000.0;
+
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     let engine = Server::start_engine(&ctx.engine)?;
     engine.put_workflow(WORKFLOW, definition()).await?;
     let url = engine.callback_url(WORKFLOW).await?;
     eprintln!("ingest: engine pid {} on {}", engine.pid(), engine.base);
+    let cpu_start = engine.cpu_ticks();
     let (mut accepted, result) = accept(ctx, "ingest", url).await;
-    let (mut completed, _) = completion(&engine, ctx, "ingest", WORKFLOW, &result).await?;
+    let (mut completed, _) =
+        completion(&engine, ctx, "ingest", WORKFLOW, &result, cpu_start).await?;
     let rss = engine.peak_rss_kib();
     accepted.peak_rss_kib = rss;
     completed.peak_rss_kib = rss;
@@ -92,13 +97,16 @@ pub async fn accept(ctx: &Ctx, scenario: &str, url: String) -> (Row, LoadResult)
 /// Waits until `workflow` has no Running run, checks that every accepted run (the run ids
 /// kept by the load) Succeeded and none Failed, and returns the `completed` row — accepted
 /// runs over first request sent → last run's `endTime`, latency = each run's
-/// `startTime → endTime` — with the accepted runs as the API lists them.
+/// `startTime → endTime` — with the accepted runs as the API lists them. `cpu_start` is the
+/// engine's CPU time when the load began: the row gets the engine's CPU time per run, a figure
+/// that other processes on a shared machine disturb much less than throughput.
 pub async fn completion(
     engine: &Server,
     ctx: &Ctx,
     scenario: &str,
     workflow: &str,
     result: &LoadResult,
+    cpu_start: Option<u64>,
 ) -> anyhow::Result<(Row, Vec<hookflow_api::Run>)> {
     let mut completed = Row::new(scenario, "completed").parameters(ctx.load_parameters());
     let waited = Instant::now();
@@ -114,6 +122,11 @@ pub async fn completion(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Read before listing the runs: listing them all costs the engine CPU too.
+    let cpu_us_per_run = cpu_start
+        .zip(engine.cpu_ticks())
+        .filter(|_| result.ok > 0)
+        .map(|(start, end)| end.saturating_sub(start) as f64 * TICK_US / result.ok as f64);
     let succeeded = engine.list_runs(workflow, "Succeeded").await?;
     let failed = engine.list_runs(workflow, "Failed").await?;
     let ids: HashSet<&str> = succeeded.iter().map(|r| r.name.as_str()).collect();
@@ -148,15 +161,21 @@ pub async fn completion(
     run_us.sort_unstable();
     let span_s = ((last_end - start_ms) as f64 / 1000.0).max(1e-3);
     let completed_rps = result.ok as f64 / span_s;
+    let cpu_note = cpu_us_per_run.map_or(String::new(), |us| {
+        completed.extra("engine_cpu_us_per_run", us.round());
+        format!("; engine CPU {us:.0} us/run")
+    });
     completed = completed
         .throughput(completed_rps, "runs/s")
         .latency(Latency::of(&run_us))
-        .note("latency = run startTime -> endTime (engine clock, ms resolution)");
+        .note(format!(
+            "latency = run startTime -> endTime (engine clock, ms resolution){cpu_note}"
+        ));
     completed.vs_baseline = ctx.vs_baseline(completed_rps);
     completed.extra("succeeded", runs.len() as u64);
     completed.extra("first_request_to_last_end_s", span_s);
     eprintln!(
-        "{scenario}: {} Succeeded, {:.0} accepted/s, {completed_rps:.0} completed/s",
+        "{scenario}: {} Succeeded, {:.0} accepted/s, {completed_rps:.0} completed/s{cpu_note}",
         runs.len(),
         result.throughput()
     );

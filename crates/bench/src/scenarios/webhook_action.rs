@@ -85,6 +85,8 @@ async fn phase(ctx: &Ctx, suffix: &str) -> anyhow::Result<Vec<Row>> {
     engine.put_workflow(WORKFLOW, definition(&hooks)).await?;
     let url = engine.callback_url(WORKFLOW).await?;
 
+    let cpu_start = engine.cpu_ticks();
+
     let (mut accepted, result) = ingest::accept(ctx, "webhook-action", url).await;
     // Every accepted run subscribes once; the service calls back each time.
     let timeout = Duration::from_secs(60).max(Duration::from_millis(result.ok * 10));
@@ -93,7 +95,7 @@ async fn phase(ctx: &Ctx, suffix: &str) -> anyhow::Result<Vec<Row>> {
         .await;
     let callbacks_done = hooks.wait_callbacks_done(timeout).await;
     let (mut completed, runs) =
-        ingest::completion(&engine, ctx, "webhook-action", WORKFLOW, &result).await?;
+        ingest::completion(&engine, ctx, "webhook-action", WORKFLOW, &result, cpu_start).await?;
     if (subscribed as u64) < result.ok {
         completed.fail(format!(
             "{subscribed} of {} accepted runs subscribed",

@@ -52,9 +52,18 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
         );
     };
 
+    let cpu_start = engine.cpu_ticks();
+
     let (mut accepted, result) = ingest::accept(ctx, "webhook-trigger", url.clone()).await;
-    let (mut completed, _) =
-        ingest::completion(&engine, ctx, "webhook-trigger", WORKFLOW, &result).await?;
+    let (mut completed, _) = ingest::completion(
+        &engine,
+        ctx,
+        "webhook-trigger",
+        WORKFLOW,
+        &result,
+        cpu_start,
+    )
+    .await?;
     if hooks.subscribes() != 1 {
         completed.fail(format!(
             "{} subscribe calls for one trigger",
