@@ -141,8 +141,10 @@ fn effects_stored_before_polling_still_parse() {
 #[test]
 fn signing_is_data_for_the_runtime_and_never_shown() {
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let signed = request(json!({ "method": "POST", "uri": "https://x.test/", "body": {},
-        "signing": { "type": "StandardWebhooks", "secret": SECRET } }))
+    let signed = request(
+        json!({ "method": "POST", "uri": "https://x.test/", "body": {},
+        "signing": { "type": "StandardWebhooks", "secret": SECRET } }),
+    )
     .unwrap();
     assert_eq!(
         signed.signing,
@@ -151,7 +153,10 @@ fn signing_is_data_for_the_runtime_and_never_shown() {
         })
     );
     let recorded = recorded_inputs(&signed).to_string();
-    assert!(recorded.contains(r#""signing":{"type":"StandardWebhooks"}"#), "{recorded}");
+    assert!(
+        recorded.contains(r#""signing":{"type":"StandardWebhooks"}"#),
+        "{recorded}"
+    );
     assert!(!recorded.contains("MfKQ") && !format!("{signed:?}").contains("MfKQ"));
 
     let error = |signing: Value| {
@@ -175,7 +180,10 @@ fn signing_is_data_for_the_runtime_and_never_shown() {
             json!({ "type": "StandardWebhooks", "secret": "whsec_not base64!" }),
             "inputs.signing.secret: the key after whsec_ must be non-empty base64",
         ),
-        (json!("yes"), "inputs.signing: an object with a 'type' is required"),
+        (
+            json!("yes"),
+            "inputs.signing: an object with a 'type' is required",
+        ),
     ];
     for (signing, expected) in cases {
         assert_eq!(error(signing), expected);

@@ -131,13 +131,12 @@ impl Handle {
         let compiled = self.compiled(&run.version_id).await?;
         // Inside a loop the key names the iteration: `Name#000003`.
         let name = action.rsplit_once('#').map_or(action, |(name, _)| name);
-        let verification = compiled
-            .definition
-            .action_id(name)
-            .and_then(|id| match &compiled.definition.action(id).kind {
+        let verification = compiled.definition.action_id(name).and_then(|id| {
+            match &compiled.definition.action(id).kind {
                 ActionKind::HttpWebhook(inputs) => inputs.verification.as_ref(),
                 _ => None,
-            });
+            }
+        });
         let Some(verification) = verification else {
             return Ok(());
         };

@@ -24,7 +24,12 @@ pub(crate) fn client_assertion(
     now: i64,
     jti: &str,
 ) -> Result<String, Failure> {
-    let invalid = |what: &str| ("InvalidClientCertificate", format!("authentication.pfx: {what}"));
+    let invalid = |what: &str| {
+        (
+            "InvalidClientCertificate",
+            format!("authentication.pfx: {what}"),
+        )
+    };
     let der = base64::engine::general_purpose::STANDARD
         .decode(pfx_base64.trim())
         .map_err(|_| invalid("the certificate is not valid base64"))?;

@@ -244,8 +244,12 @@ impl Outbound {
         body: &[u8],
     ) -> Result<[(&'static str, reqwest::header::HeaderValue); 3], Failure> {
         let OutboundSigning::StandardWebhooks { secret } = signing;
-        let key = SigningKey::parse(secret)
-            .map_err(|message| ("InvalidRequest", format!("inputs.signing.secret: {message}")))?;
+        let key = SigningKey::parse(secret).map_err(|message| {
+            (
+                "InvalidRequest",
+                format!("inputs.signing.secret: {message}"),
+            )
+        })?;
         let timestamp = self.clock.now_ms().div_euclid(1000);
         let invalid = |_| {
             (

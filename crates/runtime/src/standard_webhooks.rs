@@ -260,11 +260,7 @@ mod tests {
             ),
         ];
         for (name, message, now, expected) in cases {
-            assert_eq!(
-                &verify(&key(), *message, *now, 300),
-                expected,
-                "{name}"
-            );
+            assert_eq!(&verify(&key(), *message, *now, 300), expected, "{name}");
         }
     }
 

@@ -27,7 +27,8 @@ pub(crate) fn signing(value: &Value) -> Result<OutboundSigning, String> {
         Some(Value::String(secret)) if !secret.is_empty() => secret,
         _ => return Err(format!("{AT}.secret: a non-empty string is required")),
     };
-    hookflow_model::check_webhook_secret(secret).map_err(|message| format!("{AT}.secret: {message}"))?;
+    hookflow_model::check_webhook_secret(secret)
+        .map_err(|message| format!("{AT}.secret: {message}"))?;
     Ok(OutboundSigning::StandardWebhooks {
         secret: secret.trim().to_owned(),
     })
