@@ -89,3 +89,75 @@ pub(crate) fn assertion_form(client_id: &str, assertion: &str, audience: &str) -
         encode(audience)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::{
+        asn1::Asn1Time, bn::BigNum, pkcs12::Pkcs12, rsa::Rsa, sign::Verifier, x509::X509,
+    };
+
+    /// A self-signed certificate with its key in a PFX, base64.
+    fn pfx(password: &str) -> (String, X509) {
+        let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+        let mut builder = X509::builder().unwrap();
+        builder.set_version(2).unwrap();
+        let serial = BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap();
+        builder.set_serial_number(&serial).unwrap();
+        builder.set_pubkey(&key).unwrap();
+        builder
+            .set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        builder
+            .set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        builder.sign(&key, MessageDigest::sha256()).unwrap();
+        let cert = builder.build();
+        let der = Pkcs12::builder()
+            .name("client")
+            .pkey(&key)
+            .cert(&cert)
+            .build2(password)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        (base64::engine::general_purpose::STANDARD.encode(der), cert)
+    }
+
+    #[test]
+    fn the_assertion_is_a_jwt_the_certificate_verifies() {
+        let (pfx, cert) = pfx("pw");
+        let endpoint = "https://login.example.test/contoso/oauth2/token";
+        let jwt = client_assertion(&pfx, "pw", "client-1", endpoint, 1_000, "jti-1").unwrap();
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let part = |i: usize| -> serde_json::Value {
+            serde_json::from_slice(&url.decode(parts[i]).unwrap()).unwrap()
+        };
+        let thumbprint = url.encode(cert.digest(MessageDigest::sha1()).unwrap());
+        assert_eq!(
+            part(0),
+            json!({ "alg": "RS256", "typ": "JWT", "x5t": thumbprint })
+        );
+        assert_eq!(
+            part(1),
+            json!({ "aud": endpoint, "iss": "client-1", "sub": "client-1", "jti": "jti-1",
+                    "nbf": 1_000, "iat": 1_000, "exp": 1_600 })
+        );
+        let public = cert.public_key().unwrap();
+        let mut verifier = Verifier::new(MessageDigest::sha256(), &public).unwrap();
+        verifier
+            .update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+            .unwrap();
+        assert!(verifier.verify(&url.decode(parts[2]).unwrap()).unwrap());
+    }
+
+    #[test]
+    fn a_wrong_password_names_no_secret() {
+        let (pfx, _) = pfx("right-password");
+        let (code, message) =
+            client_assertion(&pfx, "wrong-password", "c", "https://x.test/", 0, "j").unwrap_err();
+        assert_eq!(code, "InvalidClientCertificate");
+        assert!(!message.contains("password-"), "{message}");
+    }
+}
