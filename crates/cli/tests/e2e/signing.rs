@@ -192,6 +192,7 @@ async fn outbound_calls_are_signed_and_the_secret_stays_secret() {
         "/api/workflows/signed".to_owned(),
         format!("/api/workflows/signed/runs/{run_id}"),
         "/api/waits".to_owned(),
+        "/api/subscriptions".to_owned(),
     ] {
         seen.push(engine.get(&path).await.1.to_string());
     }
