@@ -187,8 +187,17 @@ impl Outbound {
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case(name))
         };
+        // The signature's own headers replace any the definition wrote.
+        let signature_header = |name: &str| {
+            request.signing.is_some()
+                && ["webhook-id", "webhook-timestamp", "webhook-signature"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h))
+        };
         for (name, value) in &request.headers {
-            if authorization.is_some() && name.eq_ignore_ascii_case("authorization") {
+            if (authorization.is_some() && name.eq_ignore_ascii_case("authorization"))
+                || signature_header(name)
+            {
                 continue;
             }
             builder = builder.header(name, value);

@@ -115,6 +115,7 @@ async fn outbound_calls_are_signed_and_the_secret_stays_secret() {
         "Notify": { "type": "Http", "runAfter": {},
             "inputs": { "method": "POST", "uri": format!("{base}/flaky/1/notify"),
                 "body": { "event": "order.created", "text": "héllo" },
+                "headers": { "Webhook-Id": "written-by-hand" },
                 "signing": signing(),
                 "retryPolicy": { "type": "fixed", "count": 1, "interval": "PT1S" } } },
         "Unsigned": { "type": "Http", "runAfter": {},
@@ -138,6 +139,7 @@ async fn outbound_calls_are_signed_and_the_secret_stays_secret() {
     // Both attempts are signed over their own bytes, with one webhook-id.
     let attempts = service.wait_for("/flaky/1/notify", 2).await;
     let ids: Vec<String> = attempts.iter().map(assert_signed).collect();
+    assert_eq!(attempts[0].headers.get_all("webhook-id").iter().count(), 1);
     assert_eq!(ids[0], ids[1], "the id is stable across retries");
     assert_eq!(ids[0], format!("{run_id}/Notify"));
     let unsigned = service.wait_for("/echo/unsigned", 1).await;
