@@ -270,6 +270,7 @@ async fn a_webhook_trigger_signs_its_subscribe_and_verifies_its_callbacks() {
     ));
     let inputs = &mut document["definition"]["triggers"]["events"]["inputs"];
     inputs["subscribe"]["signing"] = signing();
+    inputs["unsubscribe"]["signing"] = signing();
     inputs["callbackVerification"] = json!({ "type": "StandardWebhooks", "secret": "@parameters('hookSecret')", "toleranceSeconds": 60 });
     engine.create_workflow("events", &document).await;
     let subscribed = service.wait_for("/hooks/subscribe", 1).await;
@@ -293,6 +294,11 @@ async fn a_webhook_trigger_signs_its_subscribe_and_verifies_its_callbacks() {
     .await;
     assert_eq!(status, 202);
     assert_eq!(run_count(&engine, "events").await, 1);
+    // Disabling unsubscribes, signed too.
+    let (status, _) = engine.post("/api/workflows/events/disable", json!({})).await;
+    assert_eq!(status, 200);
+    let unsubscribed = service.wait_for("/hooks/subscriptions/1", 1).await;
+    assert_signed(&unsubscribed[0]);
 }
 
 #[tokio::test]
