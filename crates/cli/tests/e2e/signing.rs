@@ -295,7 +295,9 @@ async fn a_webhook_trigger_signs_its_subscribe_and_verifies_its_callbacks() {
     assert_eq!(status, 202);
     assert_eq!(run_count(&engine, "events").await, 1);
     // Disabling unsubscribes, signed too.
-    let (status, _) = engine.post("/api/workflows/events/disable", json!({})).await;
+    let (status, _) = engine
+        .post("/api/workflows/events/disable", json!({}))
+        .await;
     assert_eq!(status, 200);
     let unsubscribed = service.wait_for("/hooks/subscriptions/1", 1).await;
     assert_signed(&unsubscribed[0]);
