@@ -76,7 +76,7 @@ pub(crate) fn complete(
 ) {
     match poll_request(state, ctx, id, &outcome) {
         Some(Ok(_)) if async_deadline(state, ctx, id).is_some_and(|d| ctx.now >= d) => {
-            return timed_out(state, ctx, id, outcome, transition);
+            return timed_out(state, ctx, id, Some(outcome), transition);
         }
         Some(Ok(effect)) => {
             polling(state, ctx, id, &outcome, transition);
@@ -84,6 +84,14 @@ pub(crate) fn complete(
         }
         Some(Err(message)) => return fail(state, ctx, id, message, transition),
         None => {}
+    }
+    // A poll that failed (retryably) at or after the deadline: the operation timed out.
+    let polling = state.action(id).is_some_and(is_polling);
+    if polling
+        && is_retryable_outcome(&outcome)
+        && async_deadline(state, ctx, id).is_some_and(|d| ctx.now >= d)
+    {
+        return timed_out(state, ctx, id, None, transition);
     }
     if let Some(effect) = retry(state, ctx, id, &outcome, transition) {
         return transition.effects.push(effect);
@@ -234,6 +242,11 @@ fn retry(
     let due_at = ctx
         .now
         .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+    // A failed poll is tried again by the operation's deadline at the latest.
+    let due_at = match async_deadline(state, ctx, id).filter(|_| is_polling(running)) {
+        Some(deadline) => due_at.min(deadline),
+        None => due_at,
+    };
 
     let mut entry = json!({
         "startTime": attempt_start(running).map(format_time),
@@ -376,14 +389,32 @@ fn async_deadline(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Opti
     Some(start.saturating_add(i64::try_from(limit).unwrap_or(i64::MAX)))
 }
 
-/// Ends the action whose operation still answers `202` at its deadline: `TimedOut` with
+/// Whether the running action is polling an operation (it holds the `202` being polled).
+fn is_polling(action: &ActionState) -> bool {
+    action
+        .outputs
+        .as_ref()
+        .and_then(|o| o.get("statusCode"))
+        .and_then(Value::as_u64)
+        == Some(202)
+}
+
+fn is_retryable_outcome(outcome: &HttpOutcome) -> bool {
+    match outcome {
+        HttpOutcome::Response { status, .. } => is_retryable_status(*status),
+        HttpOutcome::Error { code, .. } => is_retryable_error(code),
+    }
+}
+
+/// Ends the action whose operation has not finished by its deadline: `TimedOut` with
 /// `ActionTimedOut` (as a webhook action's timeout, logicapps-spec §2), its outputs the last
-/// `202`. Successors run per `runAfter` (`TimedOut`).
+/// `202` (`latest`, or the one being polled when a poll failed). Successors run per `runAfter`
+/// (`TimedOut`).
 fn timed_out(
     state: &mut RunState,
     ctx: &StepContext<'_>,
     id: ActionId,
-    outcome: HttpOutcome,
+    latest: Option<HttpOutcome>,
     transition: &mut Transition,
 ) {
     let limit = ctx.definition.action(id).limit.timeout_ms;
@@ -392,18 +423,22 @@ fn timed_out(
     };
     transition.touch(id);
     let history = retry_history(action);
-    if let HttpOutcome::Response {
-        status,
-        headers,
-        body,
-    } = outcome
-    {
-        let mut outputs = json!({ "statusCode": status, "headers": headers, "body": body });
-        if !history.is_empty() {
-            outputs["retryHistory"] = Value::Array(history);
-        }
-        action.outputs = Some(outputs);
+    let mut outputs = match latest {
+        Some(HttpOutcome::Response {
+            status,
+            headers,
+            body,
+        }) => json!({ "statusCode": status, "headers": headers, "body": body }),
+        _ => action.outputs.take().unwrap_or_else(|| json!({})),
+    };
+    if let Value::Object(fields) = &mut outputs {
+        fields.remove("nextAttemptTime");
+        fields.remove("retryHistory");
     }
+    if !history.is_empty() {
+        outputs["retryHistory"] = Value::Array(history);
+    }
+    action.outputs = Some(outputs);
     let within = match limit {
         Some(ms) => format!("the action's limit.timeout ({ms} ms)"),
         None => "the engine's default timeout for asynchronous operations".into(),
