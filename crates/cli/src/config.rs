@@ -38,7 +38,8 @@ pub struct Config {
     pub unsubscribe_retry_base_ms: u64,
     /// Seconds a delivery's `Idempotency-Key` / `webhook-id` is remembered.
     pub dedup_retention_secs: u64,
-    /// Seconds a webhook action waits for its callback when it sets no `limit.timeout`.
+    /// Seconds a webhook action waits for its callback, and a polled asynchronous operation
+    /// (`202` + `Location`) may take, when the action sets no `limit.timeout`.
     pub webhook_timeout_secs: u64,
     /// The longest `limit.timeout` a webhook action may ask for, in seconds.
     pub max_webhook_timeout_secs: u64,

@@ -26,7 +26,8 @@ pub struct StepContext<'a> {
 pub struct Limits {
     /// Timeout of one outbound HTTP call when the action sets no `limit.timeout`.
     pub http_timeout_ms: u64,
-    /// How long a webhook action waits for its callback when it sets no `limit.timeout`.
+    /// How long a webhook action waits for its callback, and a polled asynchronous operation
+    /// may take, when the action sets no `limit.timeout`.
     pub webhook_timeout_ms: u64,
     /// The longest `limit.timeout` a webhook action may set; longer ones are cut to it.
     pub max_webhook_timeout_ms: u64,

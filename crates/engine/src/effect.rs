@@ -58,6 +58,38 @@ pub struct HttpRequest {
     /// stored before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<OutboundAuth>,
+    /// How the runtime signs the request as sent (a hookflow extension: `inputs.signing`).
+    /// Absent in effects stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing: Option<OutboundSigning>,
+}
+
+/// A signature the runtime adds over the request's bytes as sent. The secret travels like
+/// `OutboundAuth`'s: to the runtime, never into history, logs or `Debug`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OutboundSigning {
+    /// Standard Webhooks v1: `webhook-id` (the request's idempotency key, stable across
+    /// attempts), `webhook-timestamp` (the attempt's time) and `webhook-signature`.
+    StandardWebhooks {
+        /// `whsec_<base64 key>`, checked when the request was built.
+        secret: String,
+    },
+}
+
+impl OutboundSigning {
+    /// The type's name as definitions spell it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            OutboundSigning::StandardWebhooks { .. } => "StandardWebhooks",
+        }
+    }
+}
+
+impl std::fmt::Debug for OutboundSigning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(self.type_name()).finish_non_exhaustive()
+    }
 }
 
 /// When a poll of an asynchronous operation is due.
@@ -68,6 +100,10 @@ pub struct Poll {
     pub requested_at: i64,
     /// The service's `Retry-After`, in milliseconds; `None`: the engine's default interval.
     pub retry_after_ms: Option<u64>,
+    /// When the whole operation times out (Unix ms): the poll is never due later, so its
+    /// answer can end the action then. Absent in effects stored before deadlines existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<i64>,
 }
 
 /// A retry of an Http action's call, decided by the engine.
@@ -101,10 +137,10 @@ impl Effect {
             .retry_after_ms
             .unwrap_or(default_poll_ms)
             .max(min_poll_ms);
-        Some(
-            poll.requested_at
-                .saturating_add(i64::try_from(wait).unwrap_or(i64::MAX)),
-        )
+        let due = poll
+            .requested_at
+            .saturating_add(i64::try_from(wait).unwrap_or(i64::MAX));
+        Some(poll.deadline.map_or(due, |deadline| due.min(deadline)))
     }
 }
 
@@ -132,6 +168,20 @@ pub enum OutboundAuth {
         client_id: String,
         secret: String,
     },
+    /// ActiveDirectoryOAuth with a certificate credential: the client-credentials grant
+    /// authenticates with a client assertion (a JWT signed with the PFX's private key).
+    ActiveDirectoryOAuthCertificate {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authority: Option<String>,
+        tenant: String,
+        audience: String,
+        #[serde(rename = "clientId")]
+        client_id: String,
+        /// The PFX file, base64.
+        pfx: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<String>,
+    },
     /// A token for `audience` from the engine's managed identity endpoint.
     ManagedServiceIdentity {
         audience: String,
@@ -146,7 +196,8 @@ impl OutboundAuth {
     pub fn type_name(&self) -> &'static str {
         match self {
             OutboundAuth::ClientCertificate { .. } => "ClientCertificate",
-            OutboundAuth::ActiveDirectoryOAuth { .. } => "ActiveDirectoryOAuth",
+            OutboundAuth::ActiveDirectoryOAuth { .. }
+            | OutboundAuth::ActiveDirectoryOAuthCertificate { .. } => "ActiveDirectoryOAuth",
             OutboundAuth::ManagedServiceIdentity { .. } => "ManagedServiceIdentity",
         }
     }
@@ -160,6 +211,13 @@ impl std::fmt::Debug for OutboundAuth {
                 f.debug_struct("ClientCertificate").finish_non_exhaustive()
             }
             OutboundAuth::ActiveDirectoryOAuth {
+                authority,
+                tenant,
+                audience,
+                client_id,
+                ..
+            }
+            | OutboundAuth::ActiveDirectoryOAuthCertificate {
                 authority,
                 tenant,
                 audience,

@@ -31,7 +31,9 @@ mod step;
 
 pub use actions::http::{REDACTED, build_request, recorded_inputs};
 pub use context::{Environment, Limits, StepContext};
-pub use effect::{Effect, HttpRequest, OutboundAuth, Poll, ResponseMessage, Retry};
+pub use effect::{
+    Effect, HttpRequest, OutboundAuth, OutboundSigning, Poll, ResponseMessage, Retry,
+};
 pub use event::{Event, HttpOutcome};
 pub use plan::Plan;
 pub use repetition::{ActionKey, Repetition};

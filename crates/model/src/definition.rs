@@ -139,6 +139,8 @@ pub struct RequestTrigger {
     /// `relativePath` without a leading `/`, e.g. `customers/{customerId}`.
     pub relative_path: Option<String>,
     pub schema: Value,
+    /// `inputs.callbackVerification` (hookflow extension): signatures every fire must carry.
+    pub verification: Option<CallbackVerification>,
 }
 
 /// `inputs.subscribe` / `inputs.unsubscribe` of an HttpWebhook trigger or action. Each is the
@@ -149,6 +151,19 @@ pub struct WebhookInputs {
     pub subscribe: CompiledValue,
     /// `None` when absent or `{}`: no unsubscribe call is made.
     pub unsubscribe: Option<CompiledValue>,
+    /// `inputs.callbackVerification` (hookflow extension): signatures every callback must
+    /// carry.
+    pub verification: Option<CallbackVerification>,
+}
+
+/// Standard Webhooks verification of inbound callbacks (hookflow extension, see README).
+#[derive(Debug, Clone)]
+pub struct CallbackVerification {
+    /// The `whsec_` secret; evaluated where no run exists, so only `parameters()` and
+    /// `workflow()` are available to it.
+    pub secret: CompiledValue,
+    /// How far a message's `webhook-timestamp` may be from the engine's clock.
+    pub tolerance_seconds: u64,
 }
 
 /// `operationOptions`, a comma-separated list, kept lower-cased for case-insensitive checks.

@@ -18,4 +18,5 @@ pub use definition::*;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use parameters::effective_parameters;
 pub use parse::duration::parse_duration_ms;
+pub use parse::signing::check_webhook_secret;
 pub use parse::{WorkflowDocument, parse_definition, parse_workflow_document};

@@ -7,9 +7,12 @@
 use crate::{
     Error, Handle, Result, signing,
     signing::{API_VERSION, SAS_VERSION},
+    standard_webhooks,
+    trigger_scope::TriggerScope,
     triggers::{InboundRequest, body_value, delivery_key},
 };
 use hookflow_engine::Event;
+use hookflow_model::ActionKind;
 use hookflow_store::{CallbackDelivery, CallbackOutcome};
 use serde_json::{Map, Value};
 
@@ -66,6 +69,8 @@ impl Handle {
                 "workflow '{workflow}' is disabled"
             )));
         }
+        self.verify_action_callback(&record.name, run_id, action, &request)
+            .await?;
         let mut headers = Map::new();
         let content_type = request
             .headers
@@ -105,6 +110,49 @@ impl Handle {
                 "waiting action '{action}' of run '{run_id}'"
             ))),
         }
+    }
+}
+
+impl Handle {
+    /// Checks the callback against the waiting action's `callbackVerification`, from the
+    /// version the run started on, before the wait is touched.
+    async fn verify_action_callback(
+        &self,
+        workflow: &str,
+        run_id: &str,
+        action: &str,
+        request: &InboundRequest,
+    ) -> Result<()> {
+        let Some(run) = self.inner.store.get_run(run_id).await? else {
+            return Err(Error::NotFound(format!(
+                "waiting action '{action}' of run '{run_id}'"
+            )));
+        };
+        let compiled = self.compiled(&run.version_id).await?;
+        // Inside a loop the key names the iteration: `Name#000003`.
+        let name = action.rsplit_once('#').map_or(action, |(name, _)| name);
+        let verification = compiled.definition.action_id(name).and_then(|id| {
+            match &compiled.definition.action(id).kind {
+                ActionKind::HttpWebhook(inputs) => inputs.verification.as_ref(),
+                _ => None,
+            }
+        });
+        let Some(verification) = verification else {
+            return Ok(());
+        };
+        let scope = TriggerScope {
+            workflow,
+            endpoint: &self.options().public_url,
+            parameters: Some(&compiled.parameters),
+            ..Default::default()
+        };
+        standard_webhooks::check_callback(
+            verification,
+            &scope,
+            &request.headers,
+            &request.body,
+            self.now(),
+        )
     }
 }
 

@@ -15,6 +15,9 @@ pub enum Error {
     /// The callback URL's signature is missing or wrong.
     #[error("the request's signature is missing or invalid")]
     Unauthorized,
+    /// A callback failed its Standard Webhooks verification (`callbackVerification`).
+    #[error("the webhook signature was rejected: {0}")]
+    SignatureRejected(String),
     #[error("{0}")]
     MethodNotAllowed(String),
     /// The operation conflicts with the current state (e.g. cancelling a finished run).

@@ -8,6 +8,7 @@
 //! about a waiting run lives in memory: a restart finds all work in the store.
 
 mod callbacks;
+mod client_assertion;
 mod clock;
 mod compiled;
 mod credentials;
@@ -21,6 +22,7 @@ mod responders;
 mod runs;
 mod scheduler;
 mod signing;
+mod standard_webhooks;
 mod subscriptions;
 mod trigger_scope;
 mod triggers;
@@ -114,7 +116,11 @@ impl Runtime {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Result<(Handle, tokio::task::JoinHandle<()>)> {
-        let http = outbound::Outbound::new(options.outbound.clone(), options.max_response_bytes)?;
+        let http = outbound::Outbound::new(
+            options.outbound.clone(),
+            options.max_response_bytes,
+            clock.clone(),
+        )?;
         let inner = Arc::new(Inner {
             definitions: compiled::Cache::default(),
             workflows: Default::default(),

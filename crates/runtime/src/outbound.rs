@@ -4,6 +4,7 @@
 //! - resolves authentication the engine left as data ([`OutboundAuth`]): a client
 //!   certificate picks (or builds, then caches) a client with that TLS identity; OAuth and
 //!   managed identity fetch (or reuse) a token and send it as `Authorization: Bearer`;
+//! - signs the request as sent when it asks for it (`OutboundSigning`: Standard Webhooks);
 //! - applies the egress policy (see `egress`), on the resolved address;
 //! - bounds the call: a connect timeout, a total timeout (`limit.timeout` or the engine's
 //!   default) and a response size cap, reading streamed and chunked bodies piece by piece;
@@ -14,13 +15,14 @@
 //!   code when there is no response.
 
 use crate::{
-    Error, Result,
+    Clock, Error, Result, client_assertion,
     credentials::{self, Failure, TokenCache},
     egress::{EGRESS_DENIED, EgressDenied, EgressPolicy, FilteringResolver},
+    standard_webhooks::SigningKey,
     triggers::body_value,
 };
 use base64::Engine as _;
-use hookflow_engine::{Effect, HttpOutcome, HttpRequest, OutboundAuth};
+use hookflow_engine::{Effect, HttpOutcome, HttpRequest, OutboundAuth, OutboundSigning};
 use serde_json::{Map, Value};
 use std::{
     collections::HashMap,
@@ -74,13 +76,19 @@ pub(crate) struct Outbound {
     /// Clients with a TLS identity, by a fingerprint of the PFX and its password.
     identities: Mutex<HashMap<Vec<u8>, reqwest::Client>>,
     tokens: TokenCache,
+    /// Signature timestamps and client assertions' times.
+    clock: Arc<dyn Clock>,
 }
 
 /// How many client-certificate clients are kept; past that the cache starts over.
 const MAX_IDENTITIES: usize = 64;
 
 impl Outbound {
-    pub(crate) fn new(options: OutboundOptions, max_response_bytes: usize) -> Result<Self> {
+    pub(crate) fn new(
+        options: OutboundOptions,
+        max_response_bytes: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         let mut extra_roots = Vec::new();
         for path in &options.extra_ca_certs {
             let pem = std::fs::read(path).map_err(|e| {
@@ -97,6 +105,7 @@ impl Outbound {
             client: reqwest::Client::new(),
             identities: Mutex::default(),
             tokens: TokenCache::default(),
+            clock,
         };
         outbound.client = outbound
             .builder()
@@ -178,8 +187,17 @@ impl Outbound {
                 .iter()
                 .any(|(k, _)| k.eq_ignore_ascii_case(name))
         };
+        // The signature's own headers replace any the definition wrote.
+        let signature_header = |name: &str| {
+            request.signing.is_some()
+                && ["webhook-id", "webhook-timestamp", "webhook-signature"]
+                    .iter()
+                    .any(|h| name.eq_ignore_ascii_case(h))
+        };
         for (name, value) in &request.headers {
-            if authorization.is_some() && name.eq_ignore_ascii_case("authorization") {
+            if (authorization.is_some() && name.eq_ignore_ascii_case("authorization"))
+                || signature_header(name)
+            {
                 continue;
             }
             builder = builder.header(name, value);
@@ -197,23 +215,68 @@ impl Outbound {
         if !has_header("idempotency-key") {
             builder = builder.header("Idempotency-Key", &request.idempotency_key);
         }
-        match &request.body {
-            None => {}
+        let body = match &request.body {
+            None => None,
             Some(Value::String(text)) => {
                 if !has_header("content-type") {
                     builder = builder.header("Content-Type", "text/plain; charset=utf-8");
                 }
-                builder = builder.body(text.clone());
+                Some(text.clone().into_bytes())
             }
             Some(json) => {
                 if !has_header("content-type") {
                     builder = builder.header("Content-Type", "application/json");
                 }
-                builder = builder.body(json.to_string());
+                Some(json.to_string().into_bytes())
             }
+        };
+        if let Some(signing) = &request.signing {
+            let body = body.as_deref().unwrap_or_default();
+            for (name, value) in self.signature_headers(signing, &request.idempotency_key, body)? {
+                builder = builder.header(name, value);
+            }
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
         }
         let response = builder.send().await.map_err(describe)?;
         self.read(response).await
+    }
+
+    /// The headers that sign `body` as sent: `webhook-id` is the request's idempotency key
+    /// (the same on every attempt, so receivers can deduplicate), `webhook-timestamp` this
+    /// attempt's time.
+    fn signature_headers(
+        &self,
+        signing: &OutboundSigning,
+        id: &str,
+        body: &[u8],
+    ) -> Result<[(&'static str, reqwest::header::HeaderValue); 3], Failure> {
+        let OutboundSigning::StandardWebhooks { secret } = signing;
+        let key = SigningKey::parse(secret).map_err(|message| {
+            (
+                "InvalidRequest",
+                format!("inputs.signing.secret: {message}"),
+            )
+        })?;
+        let timestamp = self.clock.now_ms().div_euclid(1000);
+        let invalid = |_| {
+            (
+                "InvalidRequest",
+                "the idempotency key is not a valid header value".to_owned(),
+            )
+        };
+        let mut signature = reqwest::header::HeaderValue::from_str(&key.sign(id, timestamp, body))
+            .map_err(invalid)?;
+        signature.set_sensitive(true);
+        Ok([
+            (
+                "webhook-id",
+                reqwest::header::HeaderValue::from_str(id).map_err(invalid)?,
+            ),
+            ("webhook-timestamp", timestamp.into()),
+            ("webhook-signature", signature),
+        ])
     }
 
     /// Status, headers and body, the body read chunk by chunk up to the size limit (a
@@ -279,6 +342,37 @@ impl Outbound {
                     .tokens
                     .get(key, || {
                         self.client_credentials(authority, tenant, client_id, secret, audience)
+                    })
+                    .await?;
+                Ok((self.client.clone(), Some(format!("Bearer {token}"))))
+            }
+            Some(OutboundAuth::ActiveDirectoryOAuthCertificate {
+                authority,
+                tenant,
+                audience,
+                client_id,
+                pfx,
+                password,
+            }) => {
+                let authority = authority
+                    .as_deref()
+                    .unwrap_or(&self.options.oauth_authority);
+                let password = password.as_deref().unwrap_or("");
+                let key = credentials::fingerprint(&[
+                    "oauth-certificate",
+                    authority,
+                    tenant,
+                    audience,
+                    client_id,
+                    pfx,
+                    password,
+                ]);
+                let token = self
+                    .tokens
+                    .get(key, || {
+                        self.certificate_credentials(
+                            authority, tenant, client_id, pfx, password, audience,
+                        )
                     })
                     .await?;
                 Ok((self.client.clone(), Some(format!("Bearer {token}"))))
@@ -350,6 +444,33 @@ impl Outbound {
             .header("Accept", "application/json")
             .body(credentials::client_credentials_form(
                 client_id, secret, audience,
+            ));
+        self.fetch_token(request, &endpoint).await
+    }
+
+    /// A client-credentials grant authenticated by a client assertion signed with the
+    /// certificate's key (see `client_assertion`).
+    async fn certificate_credentials(
+        &self,
+        authority: &str,
+        tenant: &str,
+        client_id: &str,
+        pfx: &str,
+        password: &str,
+        audience: &str,
+    ) -> Result<(String, Duration), Failure> {
+        let endpoint = credentials::token_endpoint(authority, tenant);
+        let jti = uuid::Uuid::new_v4().to_string();
+        let now = self.clock.now_ms().div_euclid(1000);
+        let assertion =
+            client_assertion::client_assertion(pfx, password, client_id, &endpoint, now, &jti)?;
+        let request = self
+            .client
+            .post(&endpoint)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body(client_assertion::assertion_form(
+                client_id, &assertion, audience,
             ));
         self.fetch_token(request, &endpoint).await
     }

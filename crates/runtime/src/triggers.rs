@@ -3,7 +3,9 @@
 //! repeated deliveries, and record the runs (with the trigger history entry) durably before
 //! anyone is told they were accepted.
 
-use crate::{Error, Handle, Result, SyncReply, signing, trigger_scope::TriggerScope};
+use crate::{
+    Error, Handle, Result, SyncReply, signing, standard_webhooks, trigger_scope::TriggerScope,
+};
 use base64::Engine as _;
 use hookflow_engine::{Event, RunStatus, format_time};
 use hookflow_model::{Trigger, TriggerKind};
@@ -69,13 +71,14 @@ impl Handle {
             .ok_or_else(|| {
                 Error::NotFound(format!("trigger '{trigger}' of workflow '{workflow}'"))
             })?;
-        let (expected_method, relative_path) = match &definition_trigger.kind {
+        let (expected_method, relative_path, verification) = match &definition_trigger.kind {
             TriggerKind::Request(spec) => (
                 spec.method.as_deref().unwrap_or("POST"),
                 spec.relative_path.as_deref(),
+                spec.verification.as_ref(),
             ),
             // A service calls a webhook trigger back with POST (logicapps-spec §1.4).
-            TriggerKind::HttpWebhook(_) => ("POST", None),
+            TriggerKind::HttpWebhook(inputs) => ("POST", None, inputs.verification.as_ref()),
             _ => {
                 return Err(Error::NotFound(format!(
                     "trigger '{trigger}' has no callback URL"
@@ -90,6 +93,23 @@ impl Handle {
         }
         let path_parameters = match_relative_path(relative_path, request.relative_path.as_deref())
             .ok_or_else(|| Error::NotFound("no trigger path matches the request".into()))?;
+        // Before anything is recorded: a refused delivery starts nothing and leaves no
+        // idempotency record.
+        if let Some(verification) = verification {
+            let scope = TriggerScope {
+                workflow: &record.name,
+                endpoint: &self.options().public_url,
+                parameters: Some(&compiled.parameters),
+                ..Default::default()
+            };
+            standard_webhooks::check_callback(
+                verification,
+                &scope,
+                &request.headers,
+                &request.body,
+                self.now(),
+            )?;
+        }
         let outputs = trigger_outputs(definition_trigger, &request, path_parameters)?;
         let now = self.now();
         let fire_id = uuid::Uuid::now_v7().simple().to_string();

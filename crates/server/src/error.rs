@@ -67,6 +67,9 @@ impl From<Error> for ApiError {
                 format!("{message} was not found"),
             ),
             Error::Unauthorized => Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", message),
+            Error::SignatureRejected(_) => {
+                Self::new(StatusCode::UNAUTHORIZED, "WebhookSignatureInvalid", message)
+            }
             Error::MethodNotAllowed(_) => {
                 Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
             }

@@ -12,6 +12,7 @@ mod crash;
 mod outbound;
 mod retries;
 mod runs;
+mod signing;
 mod webhook_action;
 mod webhook_trigger;
 mod workflows;

@@ -26,6 +26,7 @@ const PFX_PASSWORD: &str = "pfx-pass-3c1e7a";
 const CLIENT_SECRET: &str = "oauth-secret-77ab41";
 const ACCESS_TOKEN: &str = "access-token-5d9e02";
 const RAW_TOKEN: &str = "raw-token-9f2c88";
+const CERT_ACCESS_TOKEN: &str = "cert-access-token-41d7b0";
 
 #[tokio::test]
 async fn authentication_works_and_secrets_stay_secret() {
@@ -33,6 +34,7 @@ async fn authentication_works_and_secrets_stay_secret() {
     let pki = Pki::create(dir.path());
     let tls = TlsServer::start(&pki);
     let tokens = TokenEndpoint::start().await;
+    *tokens.client_cert.lock().unwrap() = Some(pki.client_cert.clone());
     let service = Service::start().await;
     let ca = pki.ca.to_str().unwrap().to_owned();
     let (engine, log) =
@@ -72,6 +74,21 @@ async fn authentication_works_and_secrets_stay_secret() {
                         "authentication": { "type": "ActiveDirectoryOAuth", "authority": tokens.base,
                             "tenant": "contoso", "audience": "https://api.example.net/", "clientId": "client-1",
                             "secret": "@parameters('clientSecret')" } }
+                },
+                "OAuth_certificate_first": {
+                    "type": "Http", "runAfter": {},
+                    "inputs": { "method": "GET", "uri": format!("{}/echo/oauthcert1", service.base),
+                        "authentication": { "type": "ActiveDirectoryOAuth", "authority": format!("{}/cert", tokens.base),
+                            "tenant": "contoso", "audience": "https://api.example.net/", "clientId": "client-2",
+                            "credentialType": "Certificate",
+                            "pfx": "@parameters('pfx')", "password": "@parameters('pfxPassword')" } }
+                },
+                "OAuth_certificate_second": {
+                    "type": "Http", "runAfter": { "OAuth_certificate_first": ["Succeeded"] },
+                    "inputs": { "method": "GET", "uri": format!("{}/echo/oauthcert2", service.base),
+                        "authentication": { "type": "ActiveDirectoryOAuth", "authority": format!("{}/cert", tokens.base),
+                            "tenant": "contoso", "audience": "https://api.example.net/", "clientId": "client-2",
+                            "pfx": "@parameters('pfx')", "password": "@parameters('pfxPassword')" } }
                 },
                 "Raw": {
                     "type": "Http", "runAfter": {},
@@ -139,6 +156,27 @@ async fn authentication_works_and_secrets_stay_secret() {
             format!("Bearer {ACCESS_TOKEN}")
         );
     }
+    // OAuth with a certificate: the endpoint checked the client assertion with the
+    // certificate's public key; one token for two calls.
+    for name in ["OAuth_certificate_first", "OAuth_certificate_second"] {
+        assert_eq!(action(name)["status"], "Succeeded", "{}", action(name));
+        assert_eq!(
+            action(name)["inputs"]["authentication"],
+            json!({ "type": "ActiveDirectoryOAuth" })
+        );
+    }
+    assert_eq!(
+        tokens.cert_requests.load(Ordering::SeqCst),
+        1,
+        "token reused"
+    );
+    for path in ["/echo/oauthcert1", "/echo/oauthcert2"] {
+        let got = &service.received_on(path)[0];
+        assert_eq!(
+            got.headers["authorization"].to_str().unwrap(),
+            format!("Bearer {CERT_ACCESS_TOKEN}")
+        );
+    }
     let raw = &service.received_on("/echo/raw")[0];
     assert_eq!(
         raw.headers["authorization"].to_str().unwrap(),
@@ -178,6 +216,7 @@ async fn authentication_works_and_secrets_stay_secret() {
         PFX_PASSWORD,
         CLIENT_SECRET,
         ACCESS_TOKEN,
+        CERT_ACCESS_TOKEN,
         RAW_TOKEN,
         &pki.pfx_base64()[..40],
     ];
@@ -305,6 +344,43 @@ async fn async_pattern_polls_until_done_across_a_crash() {
 }
 
 #[tokio::test]
+async fn an_async_operation_times_out_at_its_limit_across_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let jobs = JobService::start(1).await;
+    let engine = Engine::start_with(dir.path(), &[]);
+    // The service asks for a poll in an hour; `limit.timeout` ends the wait after 3 s.
+    let document = request_workflow(json!({
+        "Start_job": { "type": "Http", "runAfter": {}, "limit": { "timeout": "PT3S" },
+            "inputs": { "method": "POST", "uri": format!("{}/forever", jobs.base) } },
+        "On_timeout": { "type": "Compose", "inputs": "@actions('Start_job')['status']",
+            "runAfter": { "Start_job": ["TimedOut"] } }
+    }));
+    engine.create_workflow("forever", &document).await;
+    let url = engine.callback_url("forever", "manual").await;
+    let (_, run_id, _) = fire(&engine.client, &url, json!({})).await;
+    let run_id = run_id.unwrap();
+    // The deadline is data: an engine that dies while the operation runs still keeps it.
+    jobs.wait_for_polls(1).await;
+    engine.kill9();
+    let engine = Engine::start_with(dir.path(), &[]);
+    let run = engine.wait_for_end("forever", &run_id).await;
+    let actions = engine.actions("forever", &run_id).await;
+    let action = |name: &str| actions.iter().find(|a| a["name"] == name).unwrap().clone();
+    let start_job = action("Start_job");
+    assert_eq!(start_job["status"], "TimedOut", "{start_job}");
+    assert_eq!(start_job["code"], "ActionTimedOut");
+    assert_eq!(start_job["error"]["code"], "ActionTimedOut");
+    assert_eq!(start_job["outputs"]["statusCode"], 202);
+    let on_timeout = action("On_timeout");
+    assert_eq!(on_timeout["status"], "Succeeded", "{on_timeout}");
+    assert_eq!(on_timeout["outputs"], "TimedOut");
+    assert_eq!(
+        run["status"], "Succeeded",
+        "the timeout was handled: {run} {actions:?}"
+    );
+}
+
+#[tokio::test]
 async fn egress_deny_private_refuses_local_and_metadata_addresses() {
     let dir = tempfile::tempdir().unwrap();
     let service = Service::start().await;
@@ -346,6 +422,7 @@ struct Pki {
     server_cert: std::path::PathBuf,
     server_key: std::path::PathBuf,
     pfx: std::path::PathBuf,
+    client_cert: std::path::PathBuf,
 }
 
 impl Pki {
@@ -438,6 +515,7 @@ impl Pki {
             server_cert: path("server.pem"),
             server_key: path("server.key"),
             pfx: path("client.pfx"),
+            client_cert: path("client.pem"),
         }
     }
 
@@ -531,6 +609,9 @@ impl Drop for TlsServer {
 struct TokenEndpoint {
     base: String,
     requests: Arc<AtomicUsize>,
+    cert_requests: Arc<AtomicUsize>,
+    /// The certificate whose key must have signed client assertions.
+    client_cert: Arc<Mutex<Option<std::path::PathBuf>>>,
     last_form: Arc<Mutex<String>>,
     last_query: Arc<Mutex<String>>,
 }
@@ -538,6 +619,8 @@ struct TokenEndpoint {
 #[derive(Clone)]
 struct TokenState {
     requests: Arc<AtomicUsize>,
+    cert_requests: Arc<AtomicUsize>,
+    client_cert: Arc<Mutex<Option<std::path::PathBuf>>>,
     last_form: Arc<Mutex<String>>,
     last_query: Arc<Mutex<String>>,
 }
@@ -546,11 +629,14 @@ impl TokenEndpoint {
     async fn start() -> TokenEndpoint {
         let state = TokenState {
             requests: Default::default(),
+            cert_requests: Default::default(),
+            client_cert: Default::default(),
             last_form: Default::default(),
             last_query: Default::default(),
         };
         let app = Router::new()
             .route("/{tenant}/oauth2/token", post(oauth_token))
+            .route("/cert/{tenant}/oauth2/token", post(oauth_certificate_token))
             .route("/metadata/identity/oauth2/token", any(msi_token))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -559,6 +645,8 @@ impl TokenEndpoint {
         TokenEndpoint {
             base,
             requests: state.requests,
+            cert_requests: state.cert_requests,
+            client_cert: state.client_cert,
             last_form: state.last_form,
             last_query: state.last_query,
         }
@@ -583,6 +671,126 @@ async fn oauth_token(State(state): State<TokenState>, body: String) -> impl Into
             json!({ "token_type": "Bearer", "expires_in": "3600", "access_token": ACCESS_TOKEN }),
         ),
     )
+}
+
+/// The client-credentials grant with a client assertion: a token only when the assertion is
+/// an RS256 JWT for this endpoint and client, whose `x5t` is the client certificate's SHA-1
+/// thumbprint and whose signature the certificate's public key verifies (`openssl dgst`).
+async fn oauth_certificate_token(
+    State(state): State<TokenState>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
+    state.cert_requests.fetch_add(1, Ordering::SeqCst);
+    let endpoint = format!(
+        "http://{}/cert/{tenant}/oauth2/token",
+        headers["host"].to_str().unwrap()
+    );
+    let cert = state.client_cert.lock().unwrap().clone().unwrap();
+    let checked = tokio::task::spawn_blocking(move || check_assertion(&body, &endpoint, &cert))
+        .await
+        .unwrap();
+    match checked {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(
+                json!({ "token_type": "Bearer", "expires_in": 3600, "access_token": CERT_ACCESS_TOKEN }),
+            ),
+        ),
+        Err(problem) => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "error": "invalid_client", "error_description": problem })),
+        ),
+    }
+}
+
+fn check_assertion(form: &str, endpoint: &str, cert: &Path) -> Result<(), String> {
+    use base64::Engine as _;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let pairs: std::collections::HashMap<String, String> =
+        reqwest::Url::parse(&format!("http://x/?{form}"))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+    let field = |name: &str| pairs.get(name).cloned().unwrap_or_default();
+    if field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        || field("grant_type") != "client_credentials"
+        || pairs.contains_key("client_secret")
+    {
+        return Err(format!("not an assertion grant: {form}"));
+    }
+    let assertion = field("client_assertion");
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [header, claims, signature] = parts[..] else {
+        return Err("not a JWT".into());
+    };
+    let decode = |part: &str| url.decode(part).map_err(|e| e.to_string());
+    let header: serde_json::Value = serde_json::from_slice(&decode(header)?).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&decode(claims)?).unwrap();
+    let dir = cert.parent().unwrap();
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    // `SHA1 Fingerprint=AB:CD:...`
+    let fingerprint = String::from_utf8(
+        openssl(&[
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+            "-in",
+            "client.pem",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let hex = fingerprint
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .replace(':', "");
+    let thumbprint: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let expected_header = json!({ "alg": "RS256", "x5t": url.encode(thumbprint) });
+    if header["alg"] != expected_header["alg"] || header["x5t"] != expected_header["x5t"] {
+        return Err(format!("header {header}, expected {expected_header}"));
+    }
+    let (nbf, exp) = (claims["nbf"].as_i64(), claims["exp"].as_i64());
+    if claims["aud"] != endpoint
+        || claims["iss"] != "client-2"
+        || claims["sub"] != "client-2"
+        || claims["jti"].as_str().is_none_or(str::is_empty)
+        || !matches!((nbf, exp), (Some(nbf), Some(exp)) if exp > nbf)
+    {
+        return Err(format!("claims {claims}"));
+    }
+    let signed_part = &assertion[..assertion.rfind('.').unwrap()];
+    std::fs::write(dir.join("assertion.txt"), signed_part).unwrap();
+    std::fs::write(dir.join("assertion.sig"), decode(signature)?).unwrap();
+    let public = openssl(&["x509", "-pubkey", "-noout", "-in", "client.pem"]).stdout;
+    std::fs::write(dir.join("client.pub"), public).unwrap();
+    let verified = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        "client.pub",
+        "-signature",
+        "assertion.sig",
+        "assertion.txt",
+    ]);
+    if !verified.status.success() {
+        return Err("the assertion's signature does not verify".into());
+    }
+    Ok(())
 }
 
 async fn msi_token(
@@ -636,6 +844,8 @@ impl JobService {
             .route("/jobs/1", any(poll_job))
             .route("/other-jobs", post(start_other))
             .route("/never", any(|| async { StatusCode::IM_A_TEAPOT }))
+            .route("/forever", any(still_running))
+            .route("/forever/status", any(still_running))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -660,6 +870,16 @@ impl JobService {
 async fn start_job(State(state): State<JobState>) -> impl IntoResponse {
     state.starts.fetch_add(1, Ordering::SeqCst);
     (StatusCode::ACCEPTED, [("Location", "/jobs/1")], "")
+}
+
+/// An operation that never ends, asking to be polled again in an hour.
+async fn still_running(State(state): State<JobState>) -> impl IntoResponse {
+    state.polls.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::ACCEPTED,
+        [("Location", "/forever/status"), ("Retry-After", "3600")],
+        "",
+    )
 }
 
 async fn start_other() -> impl IntoResponse {

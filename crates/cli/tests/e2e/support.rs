@@ -233,6 +233,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body's bytes as they arrived.
+    pub raw: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -353,6 +355,7 @@ fn record(
     headers: HeaderMap,
     body: &Bytes,
 ) -> Value {
+    let raw = body.to_vec();
     let body: Value = serde_json::from_slice(body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
     state.received.lock().unwrap().push(Received {
@@ -360,6 +363,7 @@ fn record(
         path,
         headers,
         body: body.clone(),
+        raw,
     });
     state.arrived.notify_waiters();
     body

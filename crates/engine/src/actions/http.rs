@@ -75,12 +75,23 @@ pub(crate) fn complete(
     transition: &mut Transition,
 ) {
     match poll_request(state, ctx, id, &outcome) {
+        Some(Ok(_)) if async_deadline(state, ctx, id).is_some_and(|d| ctx.now >= d) => {
+            return timed_out(state, ctx, id, Some(outcome), transition);
+        }
         Some(Ok(effect)) => {
             polling(state, ctx, id, &outcome, transition);
             return transition.effects.push(effect);
         }
         Some(Err(message)) => return fail(state, ctx, id, message, transition),
         None => {}
+    }
+    // A poll that failed (retryably) at or after the deadline: the operation timed out.
+    let polling = state.action(id).is_some_and(is_polling);
+    if polling
+        && is_retryable_outcome(&outcome)
+        && async_deadline(state, ctx, id).is_some_and(|d| ctx.now >= d)
+    {
+        return timed_out(state, ctx, id, None, transition);
     }
     if let Some(effect) = retry(state, ctx, id, &outcome, transition) {
         return transition.effects.push(effect);
@@ -168,17 +179,18 @@ fn polling(
     else {
         return;
     };
-    let Some(action) = state.action_mut(id) else {
-        return;
-    };
     transition.touch(id);
-    let history = retry_history(action);
+    let history = state.action(id).map(retry_history).unwrap_or_default();
     // The poll is due after `Retry-After` (the runtime's default interval when absent, which
     // the engine does not know: then the time it was asked for).
     let wait = header(headers, "Retry-After").and_then(retry_after_ms);
     let due = ctx
         .now
         .saturating_add(i64::try_from(wait.unwrap_or(0)).unwrap_or(i64::MAX));
+    let due = async_deadline(state, ctx, id).map_or(due, |deadline| due.min(deadline));
+    let Some(action) = state.action_mut(id) else {
+        return;
+    };
     let mut outputs = json!({
         "statusCode": status,
         "headers": headers,
@@ -230,6 +242,11 @@ fn retry(
     let due_at = ctx
         .now
         .saturating_add(i64::try_from(delay).unwrap_or(i64::MAX));
+    // A failed poll is tried again by the operation's deadline at the latest.
+    let due_at = match async_deadline(state, ctx, id).filter(|_| is_polling(running)) {
+        Some(deadline) => due_at.min(deadline),
+        None => due_at,
+    };
 
     let mut entry = json!({
         "startTime": attempt_start(running).map(format_time),
@@ -352,9 +369,87 @@ fn poll_request(
         poll: Some(Poll {
             requested_at: ctx.now,
             retry_after_ms,
+            deadline: async_deadline(state, ctx, id),
         }),
         retry: None,
     }))
+}
+
+/// When the action's asynchronous operation times out: its start plus `limit.timeout`, or
+/// the engine's default wait for an asynchronous answer (the same as a webhook action's, the
+/// run-duration limit by default). Derived from the stored start, so it survives restarts.
+fn async_deadline(state: &RunState, ctx: &StepContext<'_>, id: ActionId) -> Option<i64> {
+    let start = state.action(id)?.start_time?;
+    let limit = ctx
+        .definition
+        .action(id)
+        .limit
+        .timeout_ms
+        .unwrap_or(ctx.limits.webhook_timeout_ms);
+    Some(start.saturating_add(i64::try_from(limit).unwrap_or(i64::MAX)))
+}
+
+/// Whether the running action is polling an operation (it holds the `202` being polled).
+fn is_polling(action: &ActionState) -> bool {
+    action
+        .outputs
+        .as_ref()
+        .and_then(|o| o.get("statusCode"))
+        .and_then(Value::as_u64)
+        == Some(202)
+}
+
+fn is_retryable_outcome(outcome: &HttpOutcome) -> bool {
+    match outcome {
+        HttpOutcome::Response { status, .. } => is_retryable_status(*status),
+        HttpOutcome::Error { code, .. } => is_retryable_error(code),
+    }
+}
+
+/// Ends the action whose operation has not finished by its deadline: `TimedOut` with
+/// `ActionTimedOut` (as a webhook action's timeout, logicapps-spec §2), its outputs the last
+/// `202` (`latest`, or the one being polled when a poll failed). Successors run per `runAfter`
+/// (`TimedOut`).
+fn timed_out(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    id: ActionId,
+    latest: Option<HttpOutcome>,
+    transition: &mut Transition,
+) {
+    let limit = ctx.definition.action(id).limit.timeout_ms;
+    let Some(action) = state.action_mut(id) else {
+        return;
+    };
+    transition.touch(id);
+    let history = retry_history(action);
+    let mut outputs = match latest {
+        Some(HttpOutcome::Response {
+            status,
+            headers,
+            body,
+        }) => json!({ "statusCode": status, "headers": headers, "body": body }),
+        _ => action.outputs.take().unwrap_or_else(|| json!({})),
+    };
+    if let Value::Object(fields) = &mut outputs {
+        fields.remove("nextAttemptTime");
+        fields.remove("retryHistory");
+    }
+    if !history.is_empty() {
+        outputs["retryHistory"] = Value::Array(history);
+    }
+    action.outputs = Some(outputs);
+    let within = match limit {
+        Some(ms) => format!("the action's limit.timeout ({ms} ms)"),
+        None => "the engine's default timeout for asynchronous operations".into(),
+    };
+    action.end_time = Some(ctx.now);
+    action.status = ActionStatus::TimedOut;
+    action.code = Some("ActionTimedOut".into());
+    action.error = Some(json!({
+        "code": "ActionTimedOut",
+        "message": format!("The asynchronous operation did not complete within {within}."),
+    }));
 }
 
 /// A `GET` of an operation's `Location` (resolved against the request's URL). Credentials go
@@ -379,6 +474,9 @@ pub(crate) fn poll_of(original: &HttpRequest, location: &str) -> Result<HttpRequ
         timeout_ms: original.timeout_ms,
         idempotency_key: original.idempotency_key.clone(),
         auth: original.auth.clone().filter(|_| same_origin),
+        // A poll is a status check, not a delivery: receivers deduplicating on `webhook-id`
+        // would take every poll for a repeat of the request.
+        signing: None,
     })
 }
 
@@ -503,6 +601,10 @@ pub fn build_request(
             }
         }
     }
+    let signing = match inputs.get("signing").filter(|s| !s.is_null()) {
+        Some(given) => Some(super::signing::signing(given)?),
+        None => None,
+    };
     let body = inputs.get("body").filter(|b| !b.is_null()).cloned();
     Ok(HttpRequest {
         method,
@@ -512,6 +614,7 @@ pub fn build_request(
         timeout_ms: Some(timeout_ms),
         idempotency_key,
         auth,
+        signing,
     })
 }
 
@@ -563,14 +666,22 @@ fn authentication(auth: &Value) -> Result<Authentication, String> {
         let certificate = field("credentialType")
             .is_some_and(|t| t.eq_ignore_ascii_case("Certificate"))
             || (field("pfx").is_some() && field("secret").is_none());
+        let authority = field("authority").map(str::to_owned);
         if certificate {
-            return Err(format!(
-                "{AT}: certificate credentials for ActiveDirectoryOAuth are not supported yet; use a client secret ('secret')"
+            return Ok(Authentication::Outbound(
+                OutboundAuth::ActiveDirectoryOAuthCertificate {
+                    authority,
+                    tenant: required("tenant")?,
+                    audience: required("audience")?,
+                    client_id: required("clientId")?,
+                    pfx: required("pfx")?,
+                    password: field("password").map(str::to_owned),
+                },
             ));
         }
         Ok(Authentication::Outbound(
             OutboundAuth::ActiveDirectoryOAuth {
-                authority: field("authority").map(str::to_owned),
+                authority,
                 tenant: required("tenant")?,
                 audience: required("audience")?,
                 client_id: required("clientId")?,
@@ -657,12 +768,17 @@ pub fn recorded_inputs(request: &HttpRequest) -> Value {
     if let Some(auth) = &request.auth {
         recorded["authentication"] = json!({ "type": auth.type_name() });
     }
+    if let Some(signing) = &request.signing {
+        recorded["signing"] = json!({ "type": signing.type_name() });
+    }
     recorded
 }
 
 fn redact_inputs(mut inputs: Value) -> Value {
-    if let Some(auth) = inputs.get_mut("authentication") {
-        *auth = Value::String(REDACTED.into());
+    for secret in ["authentication", "signing"] {
+        if let Some(value) = inputs.get_mut(secret) {
+            *value = Value::String(REDACTED.into());
+        }
     }
     if let Some(Value::Object(headers)) = inputs.get_mut("headers") {
         for (name, value) in headers.iter_mut() {

@@ -15,6 +15,7 @@ pub(crate) mod query;
 pub(crate) mod response;
 pub(crate) mod scope;
 pub(crate) mod select;
+pub(crate) mod signing;
 pub(crate) mod switch;
 pub(crate) mod table;
 pub(crate) mod terminate;

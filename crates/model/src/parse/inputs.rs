@@ -74,6 +74,7 @@ fn check_shape(ctx: &mut Ctx, ty: ActionType, inputs: &Value, path: &Path) {
     let required: &[&str] = match ty {
         ActionType::Http => {
             check_http_request(ctx, object, path);
+            super::signing::check_signing(ctx, object, path);
             &[]
         }
         ActionType::Response => {
@@ -277,6 +278,7 @@ pub(crate) fn parse_webhook(
             WebhookInputs {
                 subscribe: CompiledValue::Constant(Value::Null),
                 unsubscribe: None,
+                verification: None,
             },
         )
     };
@@ -291,7 +293,9 @@ pub(crate) fn parse_webhook(
         && let Some(subscribe) = ctx.object(subscribe, &path.key("subscribe"))
     {
         check_http_request(ctx, subscribe, &path.key("subscribe"));
+        super::signing::check_signing(ctx, subscribe, &path.key("subscribe"));
     }
+    let verification = super::signing::parse_verification(ctx, object, path);
     let mut normalized = object.clone();
     let mut unsubscribe_calls = false;
     if let Some(unsubscribe) = normalized.get_mut("unsubscribe") {
@@ -309,6 +313,7 @@ pub(crate) fn parse_webhook(
                 check_uri(ctx, uri, &unsubscribe_path.key("uri"));
                 unsubscribe_calls = true;
             }
+            super::signing::check_signing(ctx, unsubscribe, &unsubscribe_path);
         } else if !unsubscribe.is_null() {
             ctx.error(
                 &unsubscribe_path,
@@ -328,6 +333,7 @@ pub(crate) fn parse_webhook(
         WebhookInputs {
             subscribe,
             unsubscribe,
+            verification,
         },
     )
 }

@@ -87,6 +87,7 @@ fn parse_trigger(ctx: &mut Ctx, name: &str, raw: &Value, path: &Path) -> Option<
                 Some(inputs) => {
                     if let Some(request) = ctx.object(inputs, &inputs_path) {
                         inputs::check_http_request(ctx, request, &inputs_path);
+                        super::signing::check_signing(ctx, request, &inputs_path);
                     }
                     ctx.compile(inputs, &inputs_path, Callback::Forbidden)
                 }
@@ -142,6 +143,7 @@ fn request(ctx: &mut Ctx, object: &Map<String, Value>, path: &Path) -> RequestTr
         method: None,
         relative_path: None,
         schema: Value::Object(Map::new()),
+        verification: None,
     };
     let Some(inputs) = object.get("inputs") else {
         return trigger;
@@ -173,6 +175,7 @@ fn request(ctx: &mut Ctx, object: &Map<String, Value>, path: &Path) -> RequestTr
     if let Some(schema) = inputs.get("schema") {
         trigger.schema = schema.clone();
     }
+    trigger.verification = super::signing::parse_verification(ctx, inputs, &path);
     trigger
 }
 
