@@ -96,6 +96,7 @@ pub struct PostgresStore {
     /// Fed by this store's own commits and by the listener (other nodes' commits).
     wake_ups: Arc<WakeUps>,
     _listener: wake::Listener,
+    lock_slots: locks::LockSlots,
     /// Set by [`PostgresStore::connect_temporary`]. Declared last so the pool is closed
     /// before the schema is dropped.
     _temporary: Option<pool::TemporarySchema>,
@@ -135,12 +136,14 @@ impl PostgresStore {
         let channel = wake::channel(options.schema.as_deref());
         let wake_ups = Arc::new(WakeUps::default());
         let listener = wake::listen(config, channel.clone(), wake_ups.clone());
+        let lock_slots = locks::LockSlots::new(options.max_connections);
         Ok(PostgresStore {
             pool,
             schema: options.schema,
             channel,
             wake_ups,
             _listener: listener,
+            lock_slots,
             _temporary: None,
         })
     }
@@ -466,7 +469,10 @@ impl Store for PostgresStore {
     }
 
     async fn lock_workflow(&self, name: &str) -> store::Result<WorkflowLock> {
-        Ok(locks::lock_workflow(&self.pool, self.schema.as_deref(), name).await?)
+        Ok(
+            locks::lock_workflow(&self.pool, &self.lock_slots, self.schema.as_deref(), name)
+                .await?,
+        )
     }
 }
 

@@ -43,24 +43,40 @@ fn definition() -> Value {
 }
 
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
-    let engine = Server::start_engine(&ctx.engine)?;
+    run_on(ctx, &[Server::start_engine(&ctx.engine)?]).await
+}
+
+/// The scenario on running engines: one, or the nodes of a cluster sharing a database (the
+/// load goes round robin over them).
+pub async fn run_on(ctx: &Ctx, engines: &[Server]) -> anyhow::Result<Vec<Row>> {
+    let engine = &engines[0];
     engine.put_workflow(WORKFLOW, definition()).await?;
     let url = engine.callback_url(WORKFLOW).await?;
     eprintln!("ingest: engine pid {} on {}", engine.pid(), engine.base);
-    let (mut accepted, result) = accept(ctx, "ingest", url).await;
-    let (mut completed, _) = completion(&engine, ctx, "ingest", WORKFLOW, &result).await?;
-    let rss = engine.peak_rss_kib();
+    let (mut accepted, result) = accept(ctx, "ingest", spread(engines, &url)).await;
+    let (mut completed, _) = completion(engine, ctx, "ingest", WORKFLOW, &result).await?;
+    let rss = peak_rss_kib(engines);
     accepted.peak_rss_kib = rss;
     completed.peak_rss_kib = rss;
     Ok(vec![accepted, completed])
 }
 
-/// Drives a trigger callback URL with the load (1 KiB bodies, `202` with a run id expected):
-/// the `accepted (202 = durable)` row and the load's result.
-pub async fn accept(ctx: &Ctx, scenario: &str, url: String) -> (Row, LoadResult) {
+/// A callback URL on every engine.
+pub fn spread(engines: &[Server], url: &str) -> Vec<String> {
+    engines.iter().map(|e| e.rebase(url)).collect()
+}
+
+/// The engines' peak RSS, summed.
+pub fn peak_rss_kib(engines: &[Server]) -> Option<u64> {
+    engines.iter().map(Server::peak_rss_kib).sum()
+}
+
+/// Drives trigger callback URLs (one per engine, round robin) with the load (1 KiB bodies,
+/// `202` with a run id expected): the `accepted (202 = durable)` row and the load's result.
+pub async fn accept(ctx: &Ctx, scenario: &str, urls: Vec<String>) -> (Row, LoadResult) {
     let result = load::run(LoadSpec {
         label: scenario.into(),
-        url,
+        urls: urls.into(),
         targets: None,
         body: body(),
         concurrency: ctx.concurrency,

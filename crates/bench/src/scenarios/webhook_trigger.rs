@@ -52,7 +52,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
         );
     };
 
-    let (mut accepted, result) = ingest::accept(ctx, "webhook-trigger", url.clone()).await;
+    let (mut accepted, result) = ingest::accept(ctx, "webhook-trigger", vec![url.clone()]).await;
     let (mut completed, _) =
         ingest::completion(&engine, ctx, "webhook-trigger", WORKFLOW, &result).await?;
     if hooks.subscribes() != 1 {
