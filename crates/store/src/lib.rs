@@ -1,4 +1,4 @@
-//! The storage interface every backend implements (SQLite now, PostgreSQL later), and the
+//! The storage interface every backend implements (SQLite, PostgreSQL), and the
 //! records it stores.
 //!
 //! The engine's run state is not one blob: a run is a [`RunRecord`] plus one [`ActionRecord`]
