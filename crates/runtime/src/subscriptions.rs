@@ -342,6 +342,7 @@ impl Handle {
             .filter(|s| !s.state.is_terminal())
             .map(|s| s.workflow)
             .collect();
+        workflows.sort_unstable();
         workflows.dedup();
         for workflow in workflows {
             let _lock = self.inner.store.lock_workflow(&workflow).await?;

@@ -311,11 +311,7 @@ impl Store for PostgresStore {
     async fn commit_step(&self, step: StepCommit) -> store::Result<()> {
         // Other nodes hear only of new work; the released lease matters to this node alone
         // (it held the run).
-        let due = Due::of_step(&step);
-        let news = Due {
-            runs: !step.new_events.is_empty(),
-            ..due
-        };
+        let (due, news) = (Due::of_step(&step), Due::created_by_step(&step));
         let written = in_transaction!(self, |tx| async {
             work::commit_step(&tx, &step).await?;
             wake::notify(&tx, &self.channel, news).await

@@ -74,11 +74,20 @@ impl Due {
         }
     }
 
-    /// New runs, each with its first event or its first step.
+    /// Only the new work a step made (what other nodes need to hear of): its timers and
+    /// events, effects and owed unsubscribes, not its released lease.
+    pub fn created_by_step(step: &StepCommit) -> Due {
+        Due {
+            runs: !step.new_events.is_empty(),
+            ..Due::of_step(step)
+        }
+    }
+
+    /// New runs: a run's first event, or the work its first step (taken with it) made.
     pub fn of_runs<'a>(runs: impl IntoIterator<Item = &'a NewRun>) -> Due {
         runs.into_iter().fold(Due::default(), |due, run| {
             due.or(match &run.started {
-                Some(step) => Due::of_step(step),
+                Some(step) => Due::created_by_step(step),
                 None => Due::RUNS,
             })
         })
