@@ -31,7 +31,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Row> {
     eprintln!("baseline: bare axum on {}", server.base);
     let result = load::run(LoadSpec {
         label: "baseline".into(),
-        url: server.url("/"),
+        urls: [server.url("/")].into(),
         targets: None,
         body: crate::scenarios::ingest::body(),
         concurrency: ctx.concurrency,

@@ -30,10 +30,16 @@ pub struct Server {
 impl Server {
     /// `hookflow serve --listen 127.0.0.1:0 --data-dir <fresh temp dir>`.
     pub fn start_engine(engine: &Path) -> anyhow::Result<Server> {
+        Self::start_engine_with(engine, &[])
+    }
+
+    /// `hookflow serve --listen 127.0.0.1:0 --data-dir <fresh temp dir> <extra_args>` (e.g. a
+    /// `--database-url`: the data directory is then unused).
+    pub fn start_engine_with(engine: &Path, extra_args: &[String]) -> anyhow::Result<Server> {
         let dir = tempfile::Builder::new()
             .prefix("hookflow-bench-")
             .tempdir()?;
-        Self::start_engine_in(engine, dir, "127.0.0.1:0")
+        Self::serve(engine, dir, "127.0.0.1:0", extra_args)
     }
 
     /// `hookflow serve --listen <listen> --data-dir <dir>` on an existing data directory
@@ -43,10 +49,20 @@ impl Server {
         dir: tempfile::TempDir,
         listen: &str,
     ) -> anyhow::Result<Server> {
+        Self::serve(engine, dir, listen, &[])
+    }
+
+    fn serve(
+        engine: &Path,
+        dir: tempfile::TempDir,
+        listen: &str,
+        extra_args: &[String],
+    ) -> anyhow::Result<Server> {
         let mut command = Command::new(engine);
         command
             .args(["serve", "--listen", listen, "--data-dir"])
             .arg(dir.path())
+            .args(extra_args)
             .env("HOOKFLOW_LOG", "warn");
         Self::start(command, Some(dir))
             .with_context(|| format!("starting the engine {}", engine.display()))
@@ -147,6 +163,14 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The same callback URL on this engine (another node of a cluster listens elsewhere).
+    pub fn rebase(&self, url: &str) -> String {
+        match url.find("/workflows/") {
+            Some(at) => self.url(&url[at..]),
+            None => url.to_owned(),
+        }
     }
 
     /// `GET` a JSON document; fails on a non-2xx status.

@@ -19,9 +19,11 @@ use std::{
 pub struct LoadSpec {
     /// Shown in progress lines.
     pub label: String,
-    pub url: String,
-    /// When set, request *i* goes to `targets[i]` instead of `url`, and at most
-    /// `targets.len()` requests are sent.
+    /// Request *i* goes to `urls[i % urls.len()]`: one URL, or one per node of a cluster
+    /// (round robin, as a load balancer would).
+    pub urls: Arc<[String]>,
+    /// When set, request *i* goes to `targets[i]` instead, and at most `targets.len()`
+    /// requests are sent.
     pub targets: Option<Arc<[String]>>,
     /// Cheap to clone (reference-counted).
     pub body: Bytes,
@@ -128,7 +130,7 @@ pub async fn run(spec: LoadSpec) -> LoadResult {
                 }
                 let url = match &spec.targets {
                     Some(targets) => &targets[index as usize],
-                    None => &spec.url,
+                    None => &spec.urls[index as usize % spec.urls.len()],
                 };
                 let sent = Instant::now();
                 let outcome = client

@@ -34,9 +34,10 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 )]
 struct Args {
     /// Scenarios to run: all, or any of baseline, ingest, webhook-trigger, webhook-action,
-    /// waiting, long-run. The baseline always runs when a load scenario does.
+    /// waiting, long-run, pg. The baseline always runs when a load scenario does.
     #[arg(default_value = "all", value_parser = clap::builder::PossibleValuesParser::new(
-        ["all", "baseline", "ingest", "webhook-trigger", "webhook-action", "waiting", "long-run"]))]
+        ["all", "baseline", "ingest", "webhook-trigger", "webhook-action", "waiting", "long-run",
+         "pg"]))]
     scenarios: Vec<String>,
     /// Small counts, well under a minute; asserts correctness, never speed.
     #[arg(long)]
@@ -65,6 +66,10 @@ struct Args {
     /// Concurrent callbacks when `waiting` resumes its runs [default: 128; quick: 16].
     #[arg(long)]
     callback_concurrency: Option<usize>,
+    /// PostgreSQL server for the `pg` scenario (`postgres://user@host:port/db`; each setup
+    /// gets a fresh schema, dropped afterwards). Without it, `pg` is skipped.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Internal: serve the baseline (the harness starts itself with this flag).
     #[arg(long, hide = true)]
     serve_baseline: bool,
@@ -83,6 +88,8 @@ pub struct Ctx {
     pub callback_concurrency: usize,
     /// The baseline's req/s, once measured.
     pub baseline_rps: Option<f64>,
+    /// The PostgreSQL server of the `pg` scenario.
+    pub database_url: Option<String>,
 }
 
 impl Ctx {
@@ -155,6 +162,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or(if quick { 16 } else { 128 })
             .max(1),
         baseline_rps: None,
+        database_url: args.database_url,
     };
     let selected = scenarios::select(&args.scenarios);
     let machine = Machine::detect();

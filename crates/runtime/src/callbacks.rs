@@ -96,10 +96,7 @@ impl Handle {
             now: self.now(),
         };
         match self.inner.store.accept_callback(delivery).await? {
-            CallbackOutcome::Accepted => {
-                self.inner.run_work.notify_one();
-                Ok(CallbackAnswer::Accepted)
-            }
+            CallbackOutcome::Accepted => Ok(CallbackAnswer::Accepted),
             CallbackOutcome::Repeat => Ok(CallbackAnswer::Accepted),
             CallbackOutcome::Refused { by } => Ok(CallbackAnswer::Conflict(match by.as_str() {
                 "Callback" => "the action was already resumed by another callback".to_owned(),

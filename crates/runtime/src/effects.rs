@@ -38,7 +38,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
             }
         };
         if claimed.is_empty() {
-            if !wait_for_work(&handle, &handle.inner.effect_work, &shutdown).await {
+            if !wait_for_work(&handle, &handle.wake_ups().effects, &shutdown).await {
                 break;
             }
             continue;
@@ -60,6 +60,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
 }
 
 async fn carry_out(handle: &Handle, record: EffectRecord) {
+    let owner = handle.inner.options.node_id.as_str();
     let effect: Effect = match serde_json::from_value(record.effect.clone()) {
         Ok(effect) => effect,
         Err(error) => {
@@ -71,11 +72,9 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     // due yet waits as its row, due later: no task sleeps meanwhile.
     let due = handle.inner.http.due_at(&effect, record.due_at);
     if due > handle.now() {
-        match handle.inner.store.retry_effect(record.id, due).await {
-            Ok(()) => {
-                handle.inner.effect_work.notify_one();
-                return;
-            }
+        match handle.inner.store.retry_effect(record.id, owner, due).await {
+            // Deferred, or taken over by another node: either way not ours to call now.
+            Ok(()) | Err(hookflow_store::Error::Conflict(_)) => return,
             Err(error) => {
                 tracing::error!(effect_id = record.id, %error, "deferring an effect not yet due failed")
             }
@@ -115,7 +114,7 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
                 match handle
                     .inner
                     .store
-                    .retry_effect(record.id, handle.now() + delay as i64)
+                    .retry_effect(record.id, owner, handle.now() + delay as i64)
                     .await
                 {
                     Ok(()) => return,
@@ -134,8 +133,20 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
         event: serde_json::to_value(event).expect("events serialize"),
         due_at: handle.now(),
     };
-    match handle.inner.store.complete_effect(record.id, outcome).await {
-        Ok(()) => handle.inner.run_work.notify_one(),
+    match handle
+        .inner
+        .store
+        .complete_effect(record.id, owner, outcome)
+        .await
+    {
+        Ok(()) => {}
+        // The lease ran out and another node took the effect over: its outcome counts.
+        Err(hookflow_store::Error::Conflict(_)) => {
+            tracing::info!(
+                effect_id = record.id,
+                "effect taken over by another node; outcome dropped"
+            )
+        }
         Err(error) => {
             tracing::error!(effect_id = record.id, %error, "recording an effect's outcome failed")
         }

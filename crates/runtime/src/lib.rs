@@ -44,7 +44,6 @@ pub use workflows::{SaveResult, WorkflowView};
 
 use compiled::Compiled;
 use std::{collections::HashMap, sync::Arc, time::Duration};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Behaviour of the runtime, passed explicitly (see `cli` for where it comes from).
@@ -88,15 +87,6 @@ struct Inner {
     runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
     responders: responders::Responders,
     http: outbound::Outbound,
-    /// Wakes the scheduler: new inbox events exist.
-    run_work: Notify,
-    /// Wakes the effect executor: new outbox effects exist.
-    effect_work: Notify,
-    /// Wakes the unsubscribe worker: a subscription became due.
-    subscription_work: Notify,
-    /// Serialises changes to workflows (they may call subscribe, which must not interleave
-    /// with another change of the same workflow's subscriptions).
-    management: tokio::sync::Mutex<()>,
 }
 
 /// The way to talk to a running runtime. Cheap to clone.
@@ -126,10 +116,6 @@ impl Runtime {
             workflows: Default::default(),
             runs: Default::default(),
             responders: Default::default(),
-            run_work: Notify::new(),
-            effect_work: Notify::new(),
-            subscription_work: Notify::new(),
-            management: tokio::sync::Mutex::new(()),
             options,
             store,
             clock,
@@ -158,6 +144,12 @@ impl Handle {
 
     pub fn store(&self) -> &Arc<dyn hookflow_store::Store> {
         &self.inner.store
+    }
+
+    /// The store's wake-ups: they fire after writes that make work due, on this node or
+    /// (on a shared backend) another.
+    fn wake_ups(&self) -> &hookflow_store::WakeUps {
+        self.inner.store.wake_ups()
     }
 
     fn now(&self) -> i64 {

@@ -109,7 +109,6 @@ impl Handle {
             due_at: self.now(),
         };
         self.inner.store.push_event(event).await?;
-        self.inner.run_work.notify_one();
         Ok(())
     }
 
@@ -170,7 +169,6 @@ impl Handle {
                 _ => break,
             }
         }
-        self.inner.run_work.notify_one();
         Ok(())
     }
 

@@ -66,7 +66,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
             }
         };
         if claimed.is_empty() {
-            if !wait_for_work(&handle, &handle.inner.run_work, &shutdown).await {
+            if !wait_for_work(&handle, &handle.wake_ups().runs, &shutdown).await {
                 break;
             }
             continue;
@@ -415,23 +415,16 @@ fn action_unsubscribe(
     }
 }
 
-/// Once a step is durable: answer synchronous callers and wake the effect executor.
+/// Once a step is durable: answer synchronous callers (the store woke the loops for the
+/// work the step made).
 fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: Transition) {
-    let mut wake_effects = false;
     for effect in transition.effects {
-        match effect {
-            Effect::Respond { response, .. } => handle
+        if let Effect::Respond { response, .. } = effect {
+            handle
                 .inner
                 .responders
-                .reply(run_id, SyncReply::Response(response)),
-            Effect::Http { .. } | Effect::Subscribe { .. } => wake_effects = true,
+                .reply(run_id, SyncReply::Response(response));
         }
-    }
-    if wake_effects {
-        handle.inner.effect_work.notify_one();
-    }
-    if !transition.unsubscribes.is_empty() {
-        handle.inner.subscription_work.notify_one();
     }
     if cached.state.status.is_terminal() {
         handle.inner.responders.reply(

@@ -20,7 +20,10 @@ use hookflow_engine::{
     HttpOutcome, HttpRequest, RetryPolicy, build_request, format_time, is_retryable_status,
 };
 use hookflow_model::{Trigger, TriggerKind};
-use hookflow_store::{SubscriptionRecord, SubscriptionState, TriggerHistoryRecord, WorkflowRecord};
+use hookflow_store::{
+    Claim, SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord,
+    WorkflowRecord,
+};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -141,7 +144,6 @@ impl Handle {
                     for mut record in made {
                         self.mark_unsubscribing(&mut record).await?;
                     }
-                    self.inner.subscription_work.notify_one();
                     return Err(error);
                 }
             }
@@ -174,7 +176,7 @@ impl Handle {
             created_at: now,
             updated_at: now,
         };
-        self.inner.store.put_subscription(record.clone()).await?;
+        self.inner.store.insert_subscription(record.clone()).await?;
         let mut request = want.request.clone();
         add_tracking_headers(&mut request, &record);
         let mut retry = 0;
@@ -217,14 +219,16 @@ impl Handle {
                 record.state = SubscriptionState::Active;
                 record.subscribe_response =
                     Some(json!({ "statusCode": status, "headers": headers, "body": body }));
-                self.inner.store.put_subscription(record.clone()).await?;
+                self.transition(&record, SubscriptionState::Subscribing, None)
+                    .await?;
                 Ok(record)
             }
             _ => {
                 let message = describe_failure(&outcome).unwrap_or_default();
                 record.state = SubscriptionState::Failed;
                 record.last_error = Some(message.clone());
-                self.inner.store.put_subscription(record).await?;
+                self.transition(&record, SubscriptionState::Subscribing, None)
+                    .await?;
                 let (status, body) = match outcome {
                     HttpOutcome::Response { status, body, .. } => (Some(status), body),
                     HttpOutcome::Error { .. } => (None, Value::Null),
@@ -278,14 +282,14 @@ impl Handle {
                     if let Some(version) = current.filter(|v| *v != sub.version_id) {
                         sub.version_id = version;
                         sub.updated_at = self.now();
-                        self.inner.store.put_subscription(sub).await?;
+                        self.transition(&sub, SubscriptionState::Active, None)
+                            .await?;
                     }
                 }
                 (SubscriptionState::Unsubscribing, _) => {}
                 _ => self.mark_unsubscribing(&mut sub).await?,
             }
         }
-        self.inner.subscription_work.notify_one();
         Ok(())
     }
 
@@ -300,15 +304,34 @@ impl Handle {
 
     async fn mark_unsubscribing(&self, sub: &mut SubscriptionRecord) -> Result<()> {
         let now = self.now();
+        let was = sub.state;
         sub.state = SubscriptionState::Unsubscribing;
         sub.attempts = 0;
         sub.next_attempt_at = Some(now);
         sub.updated_at = now;
-        Ok(self.inner.store.put_subscription(sub.clone()).await?)
+        self.transition(sub, was, None).await
+    }
+
+    /// Stores `sub` if its entry is still in state `expected` (and leased by `owner`): a
+    /// ledger entry moves by compare-and-set, so of two nodes only one makes a transition.
+    async fn transition(
+        &self,
+        sub: &SubscriptionRecord,
+        expected: SubscriptionState,
+        owner: Option<&str>,
+    ) -> Result<()> {
+        let update = SubscriptionUpdate {
+            record: sub.clone(),
+            expected,
+            owner: owner.map(str::to_owned),
+        };
+        Ok(self.inner.store.update_subscription(update).await?)
     }
 
     /// Settles every workflow that has live ledger entries: run at start-up, so intents left
-    /// by a crash are undone or confirmed.
+    /// by a crash are undone or confirmed. Each under its workflow's lock, so a node starting
+    /// while another changes the workflow waits for that change (and does not take its
+    /// in-flight `Subscribing` intent for a crash's).
     pub async fn reconcile_subscriptions(&self) -> Result<()> {
         let mut workflows: Vec<String> = self
             .inner
@@ -319,8 +342,10 @@ impl Handle {
             .filter(|s| !s.state.is_terminal())
             .map(|s| s.workflow)
             .collect();
+        workflows.sort_unstable();
         workflows.dedup();
         for workflow in workflows {
+            let _lock = self.inner.store.lock_workflow(&workflow).await?;
             self.settle_subscriptions(&workflow).await?;
         }
         Ok(())
@@ -339,7 +364,7 @@ impl Handle {
                 sub.state = SubscriptionState::Removed;
                 sub.next_attempt_at = None;
                 sub.updated_at = started;
-                return Ok(self.inner.store.put_subscription(sub).await?);
+                return self.unsubscribed(&sub).await;
             }
             Err(message) => {
                 // The inputs cannot be evaluated: retrying cannot help.
@@ -349,7 +374,7 @@ impl Handle {
                 sub.last_error = Some(message);
                 sub.next_attempt_at = None;
                 sub.updated_at = started;
-                return Ok(self.inner.store.put_subscription(sub).await?);
+                return self.unsubscribed(&sub).await;
             }
         };
         sub.attempts += 1;
@@ -397,7 +422,14 @@ impl Handle {
                 sub.last_error = Some(message);
             }
         }
-        Ok(self.inner.store.put_subscription(sub).await?)
+        self.unsubscribed(&sub).await
+    }
+
+    /// Records the outcome of an unsubscribe attempt this node leased.
+    async fn unsubscribed(&self, sub: &SubscriptionRecord) -> Result<()> {
+        let owner = self.inner.options.node_id.as_str();
+        self.transition(sub, SubscriptionState::Unsubscribing, Some(owner))
+            .await
     }
 
     async fn history(
@@ -437,50 +469,61 @@ impl Handle {
     }
 }
 
-/// The worker that carries out due unsubscribe calls, one at a time (they are rare).
+/// The worker that carries out due unsubscribe calls. Each pass leases the due entries
+/// (`claim_unsubscribes`), so nodes never call the same unsubscribe at once, and makes their
+/// calls with bounded concurrency.
 pub(crate) async fn run_unsubscribe_worker(handle: Handle, shutdown: CancellationToken) {
+    let options = &handle.inner.options;
+    // A lease outlasts the call it covers (the call times out first).
+    let lease = options.lease.max(options.http_timeout * 2);
     loop {
-        let now = handle.now();
-        let mut next_due: Option<i64> = None;
-        // Only entries still owed are read (an index keeps this from growing with history),
-        // a batch at a time, and their calls are made with bounded concurrency.
-        match handle
-            .inner
-            .store
-            .list_owed_unsubscribes(UNSUBSCRIBE_BATCH)
-            .await
-        {
-            Ok(owed) => {
-                let mut calls = tokio::task::JoinSet::new();
-                for sub in owed {
-                    let due = sub.next_attempt_at.unwrap_or(now);
-                    if due > now {
-                        next_due = Some(next_due.map_or(due, |n| n.min(due)));
-                        continue;
-                    }
-                    if calls.len() >= UNSUBSCRIBE_CONCURRENCY {
-                        calls.join_next().await;
-                    }
-                    let handle = handle.clone();
-                    calls.spawn(async move {
-                        if let Err(error) = handle.unsubscribe(sub).await {
-                            tracing::error!(%error, "unsubscribe attempt could not be recorded");
-                        }
-                    });
-                    next_due = Some(now);
-                }
-                while calls.join_next().await.is_some() {}
+        let claim = Claim {
+            owner: options.node_id.clone(),
+            now: handle.now(),
+            lease_ms: lease.as_millis() as i64,
+            limit: UNSUBSCRIBE_BATCH,
+        };
+        let claimed = match handle.inner.store.claim_unsubscribes(claim).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::error!(%error, "claiming owed unsubscribes failed");
+                Vec::new()
             }
-            Err(error) => tracing::error!(%error, "listing owed unsubscribes failed"),
+        };
+        if !claimed.is_empty() {
+            let mut calls = tokio::task::JoinSet::new();
+            for sub in claimed {
+                if calls.len() >= UNSUBSCRIBE_CONCURRENCY {
+                    calls.join_next().await;
+                }
+                let handle = handle.clone();
+                calls.spawn(async move {
+                    if let Err(error) = handle.unsubscribe(sub).await {
+                        tracing::error!(%error, "unsubscribe attempt could not be recorded");
+                    }
+                });
+            }
+            while calls.join_next().await.is_some() {}
+            continue;
         }
+        // Nothing due that nobody holds: sleep until the earliest owed entry is due (one
+        // another node holds counts as not due: its outcome wakes us, or the poll does).
+        let now = handle.now();
+        let next_due = match handle.inner.store.list_owed_unsubscribes(1).await {
+            Ok(owed) => owed.first().and_then(|s| s.next_attempt_at),
+            Err(error) => {
+                tracing::error!(%error, "listing owed unsubscribes failed");
+                None
+            }
+        };
+        let idle = crate::scheduler::IDLE_POLL * 5;
         let sleep = match next_due {
-            Some(due) => Duration::from_millis((due - handle.now()).max(0) as u64)
-                .min(crate::scheduler::IDLE_POLL * 5),
-            None => crate::scheduler::IDLE_POLL * 5,
+            Some(due) if due > now => Duration::from_millis((due - now) as u64).min(idle),
+            _ => idle,
         };
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = handle.inner.subscription_work.notified() => {}
+            _ = handle.wake_ups().unsubscribes.notified() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
     }

@@ -205,7 +205,6 @@ impl Handle {
         for first in started {
             crate::scheduler::started(self, first);
         }
-        self.inner.run_work.notify_one();
         let Some(reply) = reply else {
             return Ok(Fired::Accepted { run_ids });
         };

@@ -36,7 +36,7 @@ impl Handle {
         let compiled = Arc::new(Compiled::from_document(document)?);
         self.check_managed_identities(document)?;
         let enabled_in_document = compiled.enabled;
-        let _guard = self.inner.management.lock().await;
+        let _lock = self.inner.store.lock_workflow(name).await?;
         let existing = self.inner.store.get_workflow(name).await?;
         let enabled = enabled_in_document
             .or(existing.as_ref().map(|w| w.enabled))
@@ -100,7 +100,7 @@ impl Handle {
     /// Enables or disables the workflow. Enabling subscribes its webhook triggers first (a
     /// failure leaves it disabled); disabling unsubscribes them.
     pub async fn set_enabled(&self, name: &str, enabled: bool) -> Result<WorkflowView> {
-        let _guard = self.inner.management.lock().await;
+        let _lock = self.inner.store.lock_workflow(name).await?;
         let record = self.workflow_record(name).await?;
         if enabled && !record.enabled {
             let compiled = self.compiled(&record.version_id).await?;
@@ -126,7 +126,7 @@ impl Handle {
     /// Deletes the workflow (its runs stay in history, cancelled if still running) and
     /// unsubscribes its webhook triggers.
     pub async fn delete_workflow(&self, name: &str) -> Result<()> {
-        let _guard = self.inner.management.lock().await;
+        let _lock = self.inner.store.lock_workflow(name).await?;
         let deleted = self.inner.store.delete_workflow(name).await;
         self.inner.workflows.invalidate(name);
         if !deleted? {
@@ -142,7 +142,7 @@ impl Handle {
     /// triggers whose callback URL was signed with it subscribe again with the new URL first
     /// (a failure leaves the old key in place).
     pub async fn regenerate_access_key(&self, name: &str, secondary: bool) -> Result<WorkflowView> {
-        let _guard = self.inner.management.lock().await;
+        let _lock = self.inner.store.lock_workflow(name).await?;
         let record = self.workflow_record(name).await?;
         let key = signing::new_key();
         if record.enabled {

@@ -19,12 +19,14 @@
 //! connection's task on it).
 
 mod error;
+mod locks;
 mod pool;
 mod rows;
 mod runs;
 mod schema;
 mod triggers;
 mod waits;
+mod wake;
 mod work;
 mod workflows;
 
@@ -34,12 +36,13 @@ use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 use error::DbError;
 use hookflow_store::{
-    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun,
+    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
     EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
-    SaveWorkflow, StepCommit, Store, SubscriptionRecord, TriggerHistoryRecord, VersionRecord,
-    WaitRecord, WorkflowRecord,
+    SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
+    TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The environment variable tests read the server's URL from.
 pub const TEST_DATABASE_URL_ENV: &str = "HOOKFLOW_TEST_DATABASE_URL";
@@ -88,6 +91,12 @@ impl Default for PostgresOptions {
 pub struct PostgresStore {
     pool: Pool,
     schema: Option<String>,
+    /// The schema's notification channel (`wake.rs`).
+    channel: String,
+    /// Fed by this store's own commits and by the listener (other nodes' commits).
+    wake_ups: Arc<WakeUps>,
+    _listener: wake::Listener,
+    lock_slots: locks::LockSlots,
     /// Set by [`PostgresStore::connect_temporary`]. Declared last so the pool is closed
     /// before the schema is dropped.
     _temporary: Option<pool::TemporarySchema>,
@@ -108,7 +117,7 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> store::Result<PostgresStore> {
         let target = pool::describe(&config);
-        let pool = pool::build(config, &options)?;
+        let pool = pool::build(config.clone(), &options)?;
         let mut conn = pool.get().await.map_err(|e| {
             store::Error::Backend(format!(
                 "cannot connect to PostgreSQL at {target} ({}); is the server running and the \
@@ -124,9 +133,17 @@ impl PostgresStore {
                     e.message()
                 ))
             })?;
+        let channel = wake::channel(options.schema.as_deref());
+        let wake_ups = Arc::new(WakeUps::default());
+        let listener = wake::listen(config, channel.clone(), wake_ups.clone());
+        let lock_slots = locks::LockSlots::new(options.max_connections);
         Ok(PostgresStore {
             pool,
             schema: options.schema,
+            channel,
+            wake_ups,
+            _listener: listener,
+            lock_slots,
             _temporary: None,
         })
     }
@@ -171,6 +188,15 @@ impl PostgresStore {
 
     async fn conn(&self) -> Result<Object, DbError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// Wakes this node's loops after a commit that made `due` work (other nodes hear of it
+    /// through the `NOTIFY` in the transaction).
+    fn woke<T>(&self, due: Due, written: store::Result<T>) -> store::Result<T> {
+        if written.is_ok() {
+            self.wake_ups.wake(due);
+        }
+        written
     }
 }
 
@@ -242,7 +268,12 @@ impl Store for PostgresStore {
     }
 
     async fn create_run(&self, run: NewRun) -> store::Result<()> {
-        in_transaction!(self, |tx| runs::create(&tx, &run))
+        let due = Due::of_runs([&run]);
+        let written = in_transaction!(self, |tx| async {
+            runs::create(&tx, &run).await?;
+            wake::notify(&tx, &self.channel, due).await
+        });
+        self.woke(due, written)
     }
 
     async fn get_run(&self, run_id: &str) -> store::Result<Option<RunRecord>> {
@@ -266,7 +297,11 @@ impl Store for PostgresStore {
     }
 
     async fn push_event(&self, event: NewEvent) -> store::Result<()> {
-        on_connection!(self, |db| work::push_event(&db, &event))
+        let written = in_transaction!(self, |tx| async {
+            work::push_event(&tx, &event).await?;
+            wake::notify(&tx, &self.channel, Due::RUNS).await
+        });
+        self.woke(Due::RUNS, written)
     }
 
     async fn claim_runs(&self, claim: Claim) -> store::Result<Vec<ClaimedRun>> {
@@ -274,7 +309,14 @@ impl Store for PostgresStore {
     }
 
     async fn commit_step(&self, step: StepCommit) -> store::Result<()> {
-        in_transaction!(self, |tx| work::commit_step(&tx, &step))
+        // Other nodes hear only of new work; the released lease matters to this node alone
+        // (it held the run).
+        let (due, news) = (Due::of_step(&step), Due::created_by_step(&step));
+        let written = in_transaction!(self, |tx| async {
+            work::commit_step(&tx, &step).await?;
+            wake::notify(&tx, &self.channel, news).await
+        });
+        self.woke(due, written)
     }
 
     async fn release_run(&self, run_id: &str, owner: &str) -> store::Result<()> {
@@ -285,10 +327,17 @@ impl Store for PostgresStore {
         on_connection!(self, |db| work::claim_effects(&db, &claim))
     }
 
-    /// Completing an effect that is already gone (completed by an earlier attempt) is a
-    /// no-op returning `Ok`: the duplicate outcome is dropped.
-    async fn complete_effect(&self, effect_id: i64, outcome: NewEvent) -> store::Result<()> {
-        in_transaction!(self, |tx| work::complete_effect(&tx, effect_id, &outcome))
+    async fn complete_effect(
+        &self,
+        effect_id: i64,
+        owner: &str,
+        outcome: NewEvent,
+    ) -> store::Result<()> {
+        let written = in_transaction!(self, |tx| async {
+            work::complete_effect(&tx, effect_id, owner, &outcome).await?;
+            wake::notify(&tx, &self.channel, Due::RUNS).await
+        });
+        self.woke(Due::RUNS, written)
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -296,15 +345,45 @@ impl Store for PostgresStore {
     }
 
     async fn release_all_leases(&self) -> store::Result<()> {
-        in_transaction!(self, |tx| work::release_all_leases(&tx))
+        let written = in_transaction!(self, |tx| async {
+            work::release_all_leases(&tx).await?;
+            wake::notify(&tx, &self.channel, Due::ALL).await
+        });
+        self.woke(Due::ALL, written)
     }
 
     async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {
-        in_transaction!(self, |tx| triggers::record_fire(&tx, &fire))
+        let due = Due::of_runs(&fire.runs);
+        let written = in_transaction!(self, |tx| async {
+            let outcome = triggers::record_fire(&tx, &fire).await?;
+            if outcome == FireOutcome::Recorded {
+                wake::notify(&tx, &self.channel, due).await?;
+            }
+            Ok::<_, DbError>(outcome)
+        });
+        self.woke(due, written)
     }
 
-    async fn put_subscription(&self, subscription: SubscriptionRecord) -> store::Result<()> {
-        on_connection!(self, |db| triggers::put_subscription(&db, &subscription))
+    async fn insert_subscription(&self, subscription: SubscriptionRecord) -> store::Result<()> {
+        let due = owed(&subscription);
+        let written = in_transaction!(self, |tx| async {
+            triggers::insert_subscription(&tx, &subscription).await?;
+            wake::notify(&tx, &self.channel, due).await
+        });
+        self.woke(due, written)
+    }
+
+    async fn update_subscription(&self, update: SubscriptionUpdate) -> store::Result<()> {
+        let due = owed(&update.record);
+        let written = in_transaction!(self, |tx| async {
+            triggers::update_subscription(&tx, &update).await?;
+            wake::notify(&tx, &self.channel, due).await
+        });
+        self.woke(due, written)
+    }
+
+    async fn claim_unsubscribes(&self, claim: Claim) -> store::Result<Vec<SubscriptionRecord>> {
+        on_connection!(self, |db| triggers::claim_unsubscribes(&db, &claim))
     }
 
     async fn list_subscriptions(
@@ -334,11 +413,25 @@ impl Store for PostgresStore {
     }
 
     async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
-        in_transaction!(self, |tx| waits::accept_callback(&tx, &delivery))
+        let written = in_transaction!(self, |tx| async {
+            let outcome = waits::accept_callback(&tx, &delivery).await?;
+            if outcome == CallbackOutcome::Accepted {
+                wake::notify(&tx, &self.channel, Due::RUNS).await?;
+            }
+            Ok::<_, DbError>(outcome)
+        });
+        self.woke(Due::RUNS, written)
     }
 
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> store::Result<u32> {
-        in_transaction!(self, |tx| waits::resolve_timeouts(&tx, now, limit))
+        let written = in_transaction!(self, |tx| async {
+            let resolved = waits::resolve_timeouts(&tx, now, limit).await?;
+            if resolved > 0 {
+                wake::notify(&tx, &self.channel, Due::RUNS).await?;
+            }
+            Ok::<_, DbError>(resolved)
+        });
+        self.woke(Due::RUNS, written)
     }
 
     async fn list_waits(
@@ -349,8 +442,10 @@ impl Store for PostgresStore {
         on_connection!(self, |db| waits::list(&db, workflow, limit))
     }
 
-    async fn retry_effect(&self, effect_id: i64, due_at: i64) -> store::Result<()> {
-        on_connection!(self, |db| work::retry_effect(&db, effect_id, due_at))
+    /// Due later, not now: other nodes find it by polling; this one is woken to look.
+    async fn retry_effect(&self, effect_id: i64, owner: &str, due_at: i64) -> store::Result<()> {
+        let written = on_connection!(self, |db| work::retry_effect(&db, effect_id, owner, due_at));
+        self.woke(Due::EFFECTS, written)
     }
 
     async fn set_workflow_key(
@@ -363,5 +458,25 @@ impl Store for PostgresStore {
         on_connection!(self, |db| workflows::set_key(
             &db, name, secondary, key, now
         ))
+    }
+
+    fn wake_ups(&self) -> &WakeUps {
+        &self.wake_ups
+    }
+
+    async fn lock_workflow(&self, name: &str) -> store::Result<WorkflowLock> {
+        Ok(
+            locks::lock_workflow(&self.pool, &self.lock_slots, self.schema.as_deref(), name)
+                .await?,
+        )
+    }
+}
+
+/// What writing a ledger entry makes due: an unsubscribe call, when it is owed one.
+fn owed(subscription: &SubscriptionRecord) -> Due {
+    if subscription.state == SubscriptionState::Unsubscribing {
+        Due::UNSUBSCRIBES
+    } else {
+        Due::default()
     }
 }

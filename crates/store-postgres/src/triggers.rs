@@ -6,7 +6,10 @@ use crate::pool;
 use crate::rows::{self, history_columns, subscription_columns};
 use crate::runs;
 use deadpool_postgres::GenericClient;
-use hookflow_store::{DedupKey, Fire, FireOutcome, SubscriptionRecord, TriggerHistoryRecord};
+use hookflow_store::{
+    self as store, Claim, DedupKey, Fire, FireOutcome, SubscriptionRecord, SubscriptionUpdate,
+    TriggerHistoryRecord,
+};
 
 /// How many expired delivery keys one fire deletes on its way.
 const EXPIRED_KEYS_PER_FIRE: i64 = 100;
@@ -126,6 +129,128 @@ pub(crate) async fn put_subscription(
     )
     .await?;
     Ok(())
+}
+
+/// Adds a new ledger entry; `Conflict` when its id is taken.
+pub(crate) async fn insert_subscription(
+    db: &impl GenericClient,
+    sub: &SubscriptionRecord,
+) -> Result<(), DbError> {
+    let inserted = pool::execute(
+        db,
+        concat!(
+            "INSERT INTO subscriptions (",
+            subscription_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (id) DO NOTHING"
+        ),
+        &[
+            &sub.id,
+            &sub.workflow,
+            &sub.trigger,
+            &sub.version_id,
+            &sub.state.as_str(),
+            &sub.target,
+            &sub.fingerprint,
+            &sub.callback_url,
+            &sub.subscribe_response,
+            &sub.unsubscribe,
+            &rows::count_param(sub.attempts)?,
+            &sub.next_attempt_at,
+            &sub.last_error,
+            &sub.created_at,
+            &sub.updated_at,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(store::Error::Conflict(format!("subscription {}", sub.id)).into());
+    }
+    Ok(())
+}
+
+/// Applies a ledger transition if the entry is still in the expected state (and leased by
+/// the expected owner), releasing its lease. Of two nodes racing, the second waits for the
+/// first's row lock, then re-checks the state and matches nothing.
+pub(crate) async fn update_subscription(
+    db: &impl GenericClient,
+    update: &SubscriptionUpdate,
+) -> Result<(), DbError> {
+    let sub = &update.record;
+    let changed = pool::execute(
+        db,
+        "UPDATE subscriptions SET workflow = $2, trigger_name = $3, version_id = $4, \
+         state = $5, target = $6, fingerprint = $7, callback_url = $8, \
+         subscribe_response = $9, unsubscribe = $10, attempts = $11, next_attempt_at = $12, \
+         last_error = $13, created_at = $14, updated_at = $15, \
+         lease_owner = NULL, lease_until = NULL \
+         WHERE id = $1 AND state = $16 AND ($17::text IS NULL OR lease_owner = $17)",
+        &[
+            &sub.id,
+            &sub.workflow,
+            &sub.trigger,
+            &sub.version_id,
+            &sub.state.as_str(),
+            &sub.target,
+            &sub.fingerprint,
+            &sub.callback_url,
+            &sub.subscribe_response,
+            &sub.unsubscribe,
+            &rows::count_param(sub.attempts)?,
+            &sub.next_attempt_at,
+            &sub.last_error,
+            &sub.created_at,
+            &sub.updated_at,
+            &update.expected.as_str(),
+            &update.owner,
+        ],
+    )
+    .await?;
+    if changed == 0 {
+        let exists = pool::query_opt(db, "SELECT 1 FROM subscriptions WHERE id = $1", &[&sub.id])
+            .await?
+            .is_some();
+        let error = if exists {
+            store::Error::Conflict(format!("subscription {}", sub.id))
+        } else {
+            store::Error::NotFound(format!("subscription {}", sub.id))
+        };
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// Leases due unsubscribes nobody holds, earliest due first; entries another claim holds
+/// locked are skipped.
+pub(crate) async fn claim_unsubscribes(
+    db: &impl GenericClient,
+    claim: &Claim,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let leased = pool::query(
+        db,
+        concat!(
+            "WITH picked AS MATERIALIZED ( \
+                 SELECT id AS picked_id FROM subscriptions \
+                 WHERE state = 'Unsubscribing' AND next_attempt_at <= $1 \
+                   AND (lease_until IS NULL OR lease_until < $1) \
+                 ORDER BY next_attempt_at LIMIT $2 \
+                 FOR NO KEY UPDATE SKIP LOCKED) \
+             UPDATE subscriptions s SET lease_owner = $3, lease_until = $4 \
+             FROM picked WHERE s.id = picked.picked_id RETURNING ",
+            subscription_columns!()
+        ),
+        &[
+            &claim.now,
+            &i64::from(claim.limit),
+            &claim.owner,
+            &claim.now.saturating_add(claim.lease_ms),
+        ],
+    )
+    .await?;
+    let mut found = rows::all(leased, rows::subscription)?;
+    // RETURNING yields rows in no particular order.
+    found.sort_by_key(|sub| sub.next_attempt_at);
+    Ok(found)
 }
 
 pub(crate) async fn list_owed_unsubscribes(

@@ -297,18 +297,36 @@ async fn insert_effects(
     Ok(())
 }
 
-/// Puts a leased effect back, due again at `due_at`.
+/// Puts an effect `owner` holds back, due again at `due_at`.
 pub(crate) async fn retry_effect(
     db: &impl GenericClient,
     effect_id: i64,
+    owner: &str,
     due_at: i64,
 ) -> Result<(), DbError> {
-    pool::execute(
+    let moved = pool::execute(
         db,
-        "UPDATE outbox SET due_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
-        &[&effect_id, &due_at],
+        "UPDATE outbox SET due_at = $3, lease_owner = NULL, lease_until = NULL \
+         WHERE id = $1 AND lease_owner = $2",
+        &[&effect_id, &owner, &due_at],
     )
     .await?;
+    if moved == 0 {
+        lease_lost(db, effect_id).await?;
+    }
+    Ok(())
+}
+
+/// After a write conditioned on holding an effect's lease matched nothing: `Conflict` when
+/// the effect is still there (another owner took it over), `Ok` when it is gone (done).
+async fn lease_lost(db: &impl GenericClient, effect_id: i64) -> Result<(), DbError> {
+    let exists = pool::query_opt(db, "SELECT 1 FROM outbox WHERE id = $1", &[&effect_id])
+        .await?
+        .is_some();
+    if exists {
+        return Err(store::Error::Conflict(format!("effect {effect_id}")).into());
+    }
+    tracing::debug!(effect_id, "effect already completed");
     Ok(())
 }
 
@@ -370,20 +388,26 @@ pub(crate) async fn claim_effects(
     Ok(effects)
 }
 
-/// Deletes the effect and appends its outcome. An effect that is already gone was completed
-/// before (by an earlier attempt whose lease had expired, or a retried call): the duplicate
-/// outcome is dropped, so each effect feeds exactly one outcome to its run. Two nodes
-/// completing the same effect at once: the second's DELETE waits for the first's row lock
-/// and then finds nothing.
+/// Deletes the effect and appends its outcome, if `owner` holds its lease. An effect that is
+/// already gone was completed before (by an earlier attempt whose lease had expired, or a
+/// retried call): the duplicate outcome is dropped, so each effect feeds exactly one outcome
+/// to its run. One another owner has taken over is a `Conflict`: that owner records it. Two
+/// nodes completing the same effect at once: the second's DELETE waits for the first's row
+/// lock and then finds nothing.
 pub(crate) async fn complete_effect(
     tx: &impl GenericClient,
     effect_id: i64,
+    owner: &str,
     outcome: &NewEvent,
 ) -> Result<(), DbError> {
-    let deleted = pool::execute(tx, "DELETE FROM outbox WHERE id = $1", &[&effect_id]).await?;
+    let deleted = pool::execute(
+        tx,
+        "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2",
+        &[&effect_id, &owner],
+    )
+    .await?;
     if deleted == 0 {
-        tracing::debug!(effect_id, run_id = %outcome.run_id, "effect already completed");
-        return Ok(());
+        return lease_lost(tx, effect_id).await;
     }
     insert_event(tx, &outcome.run_id, &outcome.event, outcome.due_at).await
 }

@@ -380,3 +380,58 @@ impl Drop for Cleanup {
         .join();
     }
 }
+
+/// Work one node makes due wakes the others (`NOTIFY` in the writing transaction, heard by
+/// each node's listener), not just the node that wrote it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_nodes_write_wakes_this_node() {
+    let a = temporary().await;
+    let b = second_node(&a).await;
+    // b's listener wakes everything once it listens (whatever it missed before); after that
+    // permit is taken, only a notification can wake b's unsubscribe worker: nothing else
+    // here makes an unsubscribe due.
+    b.wake_ups().unsubscribes.notified().await;
+    let owed = hookflow_store::SubscriptionRecord {
+        id: "owed".into(),
+        workflow: WF.into(),
+        trigger: "events".into(),
+        version_id: "v1".into(),
+        state: hookflow_store::SubscriptionState::Unsubscribing,
+        target: "http://127.0.0.1/subscribe".into(),
+        fingerprint: String::new(),
+        callback_url: String::new(),
+        subscribe_response: None,
+        unsubscribe: None,
+        attempts: 0,
+        next_attempt_at: Some(T0),
+        last_error: None,
+        created_at: T0,
+        updated_at: T0,
+    };
+    a.insert_subscription(owed).await.unwrap();
+    b.wake_ups().unsubscribes.notified().await;
+}
+
+/// Workflow changes are serialised across nodes, and a statement waiting too long (here, for
+/// that lock) is cut short by the statement timeout with a clear error instead of hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_cuts_a_lock_wait_short() {
+    let a = temporary().await;
+    let options = PostgresOptions {
+        schema: a.schema().map(str::to_owned),
+        statement_timeout_ms: 200,
+        ..PostgresOptions::default()
+    };
+    let b = PostgresStore::connect(&test_database_url(), options)
+        .await
+        .unwrap();
+    let held = a.lock_workflow(WF).await.unwrap();
+    let error = b.lock_workflow(WF).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::Backend(m) if m.contains("statement timeout")),
+        "{error:?}"
+    );
+    // Other workflows are not held up.
+    drop(b.lock_workflow("other").await.unwrap());
+    drop(held);
+}

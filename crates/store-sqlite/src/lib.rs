@@ -30,10 +30,10 @@ pub use writer::WriteStats;
 
 use async_trait::async_trait;
 use hookflow_store::{
-    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun,
+    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
     EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
-    SaveWorkflow, StepCommit, Store, SubscriptionRecord, TriggerHistoryRecord, VersionRecord,
-    WaitRecord, WorkflowRecord,
+    SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
+    TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,10 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Arc<Readers>,
     path: PathBuf,
+    /// Fed in-process after writes that create work: one process owns the database.
+    wake_ups: WakeUps,
+    /// Serialises workflow changes: within this process is enough for the same reason.
+    workflow_lock: Arc<tokio::sync::Mutex<()>>,
     /// Set by [`SqliteStore::open_temporary`]. Declared last so the directory is removed
     /// after the writer has closed its connection.
     _temp_dir: Option<tempfile::TempDir>,
@@ -95,6 +99,8 @@ impl SqliteStore {
             writer,
             readers: Arc::new(readers),
             path: path.to_owned(),
+            wake_ups: WakeUps::default(),
+            workflow_lock: Arc::default(),
             _temp_dir: None,
         })
     }
@@ -177,9 +183,13 @@ impl Store for SqliteStore {
     }
 
     async fn create_run(&self, run: NewRun) -> store::Result<()> {
+        let run = Arc::new(run);
+        let written = run.clone();
         self.writer
-            .write(move |conn| runs::create(conn, &run))
-            .await
+            .write(move |conn| runs::create(conn, &written))
+            .await?;
+        self.wake_ups.wake(Due::of_runs([&*run]));
+        Ok(())
     }
 
     async fn get_run(&self, run_id: &str) -> store::Result<Option<RunRecord>> {
@@ -219,7 +229,9 @@ impl Store for SqliteStore {
     async fn push_event(&self, event: NewEvent) -> store::Result<()> {
         self.writer
             .write(move |conn| work::push_event(conn, &event))
-            .await
+            .await?;
+        self.wake_ups.wake(Due::RUNS);
+        Ok(())
     }
 
     async fn claim_runs(&self, claim: Claim) -> store::Result<Vec<ClaimedRun>> {
@@ -229,9 +241,13 @@ impl Store for SqliteStore {
     }
 
     async fn commit_step(&self, step: StepCommit) -> store::Result<()> {
+        let step = Arc::new(step);
+        let written = step.clone();
         self.writer
-            .write(move |conn| work::commit_step(conn, &step))
-            .await
+            .write(move |conn| work::commit_step(conn, &written))
+            .await?;
+        self.wake_ups.wake(Due::of_step(&step));
+        Ok(())
     }
 
     async fn release_run(&self, run_id: &str, owner: &str) -> store::Result<()> {
@@ -247,12 +263,18 @@ impl Store for SqliteStore {
             .await
     }
 
-    /// Completing an effect that is already gone (completed by an earlier attempt) is a
-    /// no-op returning `Ok`: the duplicate outcome is dropped.
-    async fn complete_effect(&self, effect_id: i64, outcome: NewEvent) -> store::Result<()> {
+    async fn complete_effect(
+        &self,
+        effect_id: i64,
+        owner: &str,
+        outcome: NewEvent,
+    ) -> store::Result<()> {
+        let owner = owner.to_owned();
         self.writer
-            .write(move |conn| work::complete_effect(conn, effect_id, &outcome))
-            .await
+            .write(move |conn| work::complete_effect(conn, effect_id, &owner, &outcome))
+            .await?;
+        self.wake_ups.wake(Due::RUNS);
+        Ok(())
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -260,18 +282,49 @@ impl Store for SqliteStore {
     }
 
     async fn release_all_leases(&self) -> store::Result<()> {
-        self.writer.write(work::release_all_leases).await
+        self.writer.write(work::release_all_leases).await?;
+        self.wake_ups.wake(Due::ALL);
+        Ok(())
     }
 
     async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {
-        self.writer
-            .write(move |conn| triggers::record_fire(conn, &fire))
-            .await
+        let fire = Arc::new(fire);
+        let written = fire.clone();
+        let outcome = self
+            .writer
+            .write(move |conn| triggers::record_fire(conn, &written))
+            .await?;
+        if outcome == FireOutcome::Recorded {
+            self.wake_ups.wake(Due::of_runs(&fire.runs));
+        }
+        Ok(outcome)
     }
 
-    async fn put_subscription(&self, subscription: SubscriptionRecord) -> store::Result<()> {
+    async fn insert_subscription(&self, subscription: SubscriptionRecord) -> store::Result<()> {
+        let owed = subscription.state == SubscriptionState::Unsubscribing;
         self.writer
-            .write(move |conn| triggers::put_subscription(conn, &subscription))
+            .write(move |conn| triggers::insert_subscription(conn, &subscription))
+            .await?;
+        if owed {
+            self.wake_ups.wake(Due::UNSUBSCRIBES);
+        }
+        Ok(())
+    }
+
+    async fn update_subscription(&self, update: SubscriptionUpdate) -> store::Result<()> {
+        let owed = update.record.state == SubscriptionState::Unsubscribing;
+        self.writer
+            .write(move |conn| triggers::update_subscription(conn, &update))
+            .await?;
+        if owed {
+            self.wake_ups.wake(Due::UNSUBSCRIBES);
+        }
+        Ok(())
+    }
+
+    async fn claim_unsubscribes(&self, claim: Claim) -> store::Result<Vec<SubscriptionRecord>> {
+        self.writer
+            .write(move |conn| triggers::claim_unsubscribes(conn, &claim))
             .await
     }
 
@@ -323,15 +376,25 @@ impl Store for SqliteStore {
     }
 
     async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
-        self.writer
+        let outcome = self
+            .writer
             .write(move |conn| waits::accept_callback(conn, &delivery))
-            .await
+            .await?;
+        if outcome == CallbackOutcome::Accepted {
+            self.wake_ups.wake(Due::RUNS);
+        }
+        Ok(outcome)
     }
 
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> store::Result<u32> {
-        self.writer
+        let resolved = self
+            .writer
             .write(move |conn| waits::resolve_timeouts(conn, now, limit))
-            .await
+            .await?;
+        if resolved > 0 {
+            self.wake_ups.wake(Due::RUNS);
+        }
+        Ok(resolved)
     }
 
     async fn list_waits(
@@ -345,9 +408,22 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn retry_effect(&self, effect_id: i64, due_at: i64) -> store::Result<()> {
+    async fn retry_effect(&self, effect_id: i64, owner: &str, due_at: i64) -> store::Result<()> {
+        let owner = owner.to_owned();
         self.writer
-            .write(move |conn| work::retry_effect(conn, effect_id, due_at))
-            .await
+            .write(move |conn| work::retry_effect(conn, effect_id, &owner, due_at))
+            .await?;
+        self.wake_ups.wake(Due::EFFECTS);
+        Ok(())
+    }
+
+    fn wake_ups(&self) -> &WakeUps {
+        &self.wake_ups
+    }
+
+    async fn lock_workflow(&self, _name: &str) -> store::Result<WorkflowLock> {
+        // One lock for all workflows: changes are rare, and one process owns the database.
+        let guard = self.workflow_lock.clone().lock_owned().await;
+        Ok(WorkflowLock::new(guard))
     }
 }

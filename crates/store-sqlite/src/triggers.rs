@@ -5,7 +5,8 @@ use crate::error::{DbError, backend};
 use crate::rows;
 use crate::runs;
 use hookflow_store::{
-    Fire, FireOutcome, SubscriptionRecord, SubscriptionState, TriggerHistoryRecord,
+    self as store, Claim, Fire, FireOutcome, SubscriptionRecord, SubscriptionState,
+    SubscriptionUpdate, TriggerHistoryRecord,
 };
 use rusqlite::{Connection, Row, params};
 
@@ -74,6 +75,95 @@ pub(crate) fn put_subscription(conn: &Connection, sub: &SubscriptionRecord) -> R
         sub.updated_at,
     ])?;
     Ok(())
+}
+
+/// Adds a new ledger entry; `Conflict` when its id is taken.
+pub(crate) fn insert_subscription(
+    conn: &Connection,
+    sub: &SubscriptionRecord,
+) -> Result<(), DbError> {
+    let taken = conn
+        .prepare_cached("SELECT 1 FROM subscriptions WHERE id = ?1")?
+        .exists([&sub.id])?;
+    if taken {
+        return Err(store::Error::Conflict(format!("subscription {}", sub.id)).into());
+    }
+    put_subscription(conn, sub)
+}
+
+/// Applies a ledger transition if the entry is still in the expected state (and leased by
+/// the expected owner), releasing its lease.
+pub(crate) fn update_subscription(
+    conn: &Connection,
+    update: &SubscriptionUpdate,
+) -> Result<(), DbError> {
+    let sub = &update.record;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE subscriptions SET workflow = ?2, trigger_name = ?3, version_id = ?4, \
+             state = ?5, target = ?6, fingerprint = ?7, callback_url = ?8, \
+             subscribe_response = ?9, unsubscribe = ?10, attempts = ?11, \
+             next_attempt_at = ?12, last_error = ?13, created_at = ?14, updated_at = ?15, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE id = ?1 AND state = ?16 AND (?17 IS NULL OR lease_owner = ?17)",
+        )?
+        .execute(params![
+            sub.id,
+            sub.workflow,
+            sub.trigger,
+            sub.version_id,
+            sub.state.as_str(),
+            sub.target,
+            sub.fingerprint,
+            sub.callback_url,
+            rows::optional_json_text(sub.subscribe_response.as_ref()),
+            rows::optional_json_text(sub.unsubscribe.as_ref()),
+            sub.attempts,
+            sub.next_attempt_at,
+            sub.last_error,
+            sub.created_at,
+            sub.updated_at,
+            update.expected.as_str(),
+            update.owner,
+        ])?;
+    if changed == 0 {
+        let exists = conn
+            .prepare_cached("SELECT 1 FROM subscriptions WHERE id = ?1")?
+            .exists([&sub.id])?;
+        let error = if exists {
+            store::Error::Conflict(format!("subscription {}", sub.id))
+        } else {
+            store::Error::NotFound(format!("subscription {}", sub.id))
+        };
+        return Err(error.into());
+    }
+    Ok(())
+}
+
+/// Leases due unsubscribes nobody holds, earliest due first.
+pub(crate) fn claim_unsubscribes(
+    conn: &Connection,
+    claim: &Claim,
+) -> Result<Vec<SubscriptionRecord>, DbError> {
+    let mut lease = conn.prepare_cached(concat!(
+        "UPDATE subscriptions SET lease_owner = ?3, lease_until = ?4 \
+         WHERE id IN (SELECT id FROM subscriptions \
+             WHERE state = 'Unsubscribing' AND next_attempt_at <= ?1 \
+               AND (lease_until IS NULL OR lease_until < ?1) \
+             ORDER BY next_attempt_at LIMIT ?2) \
+         RETURNING ",
+        subscription_columns!()
+    ))?;
+    let leased = lease.query(params![
+        claim.now,
+        i64::from(claim.limit),
+        claim.owner,
+        claim.now.saturating_add(claim.lease_ms)
+    ])?;
+    let mut found = rows::all(leased, subscription)?;
+    // RETURNING yields rows in no particular order.
+    found.sort_by_key(|sub| sub.next_attempt_at);
+    Ok(found)
 }
 
 pub(crate) fn list_subscriptions(

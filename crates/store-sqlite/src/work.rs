@@ -194,11 +194,34 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
 }
 
 /// Puts a leased effect back, due again at `due_at`.
-pub(crate) fn retry_effect(conn: &Connection, effect_id: i64, due_at: i64) -> Result<(), DbError> {
-    conn.prepare_cached(
-        "UPDATE outbox SET due_at = ?2, lease_owner = NULL, lease_until = NULL WHERE id = ?1",
-    )?
-    .execute(params![effect_id, due_at])?;
+pub(crate) fn retry_effect(
+    conn: &Connection,
+    effect_id: i64,
+    owner: &str,
+    due_at: i64,
+) -> Result<(), DbError> {
+    let moved = conn
+        .prepare_cached(
+            "UPDATE outbox SET due_at = ?3, lease_owner = NULL, lease_until = NULL \
+             WHERE id = ?1 AND lease_owner = ?2",
+        )?
+        .execute(params![effect_id, owner, due_at])?;
+    if moved == 0 {
+        lease_lost(conn, effect_id)?;
+    }
+    Ok(())
+}
+
+/// After a write conditioned on holding an effect's lease matched nothing: `Conflict` when
+/// the effect is still there (another owner took it over), `Ok` when it is gone (done).
+fn lease_lost(conn: &Connection, effect_id: i64) -> Result<(), DbError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM outbox WHERE id = ?1")?
+        .exists([effect_id])?;
+    if exists {
+        return Err(store::Error::Conflict(format!("effect {effect_id}")).into());
+    }
+    tracing::debug!(effect_id, "effect already completed");
     Ok(())
 }
 
@@ -249,20 +272,21 @@ pub(crate) fn claim_effects(
     Ok(effects)
 }
 
-/// Deletes the effect and appends its outcome. An effect that is already gone was completed
-/// before (by an earlier attempt whose lease had expired, or a retried call): the duplicate
-/// outcome is dropped, so each effect feeds exactly one outcome to its run.
+/// Deletes the effect and appends its outcome, if `owner` holds its lease. An effect that is
+/// already gone was completed before (by an earlier attempt whose lease had expired, or a
+/// retried call): the duplicate outcome is dropped, so each effect feeds exactly one outcome
+/// to its run. One leased by another owner is a `Conflict`: that owner records it.
 pub(crate) fn complete_effect(
     conn: &Connection,
     effect_id: i64,
+    owner: &str,
     outcome: &NewEvent,
 ) -> Result<(), DbError> {
     let deleted = conn
-        .prepare_cached("DELETE FROM outbox WHERE id = ?1")?
-        .execute([effect_id])?;
+        .prepare_cached("DELETE FROM outbox WHERE id = ?1 AND lease_owner = ?2")?
+        .execute(params![effect_id, owner])?;
     if deleted == 0 {
-        tracing::debug!(effect_id, run_id = %outcome.run_id, "effect already completed");
-        return Ok(());
+        return lease_lost(conn, effect_id);
     }
     insert_event(conn, &outcome.run_id, &outcome.event, outcome.due_at)
 }

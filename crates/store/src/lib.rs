@@ -1,4 +1,4 @@
-//! The storage interface every backend implements (SQLite now, PostgreSQL later), and the
+//! The storage interface every backend implements (SQLite, PostgreSQL), and the
 //! records it stores.
 //!
 //! The engine's run state is not one blob: a run is a [`RunRecord`] plus one [`ActionRecord`]
@@ -13,8 +13,10 @@
 mod records;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod wake;
 
 pub use records::*;
+pub use wake::{Due, WakeUps, WorkflowLock};
 
 use async_trait::async_trait;
 
@@ -93,8 +95,11 @@ pub trait Store: Send + Sync + 'static {
     async fn release_run(&self, run_id: &str, owner: &str) -> Result<()>;
     /// Leases up to `claim.limit` outbox effects due at `claim.now` with no live lease.
     async fn claim_effects(&self, claim: Claim) -> Result<Vec<EffectRecord>>;
-    /// Deletes a carried-out effect and appends its outcome to its run's inbox, atomically.
-    async fn complete_effect(&self, effect_id: i64, outcome: NewEvent) -> Result<()>;
+    /// Deletes a carried-out effect and appends its outcome to its run's inbox, atomically,
+    /// if `owner` still holds the effect's lease. An effect already gone (completed by an
+    /// earlier attempt) is a no-op returning `Ok`; one whose lease another owner has taken
+    /// over is [`Error::Conflict`], writing nothing: the new owner records the outcome.
+    async fn complete_effect(&self, effect_id: i64, owner: &str, outcome: NewEvent) -> Result<()>;
     /// The earliest `due_at` of any inbox event or effect that is not leased, for the
     /// scheduler's sleep. `None` when there is no work at all.
     async fn next_due(&self) -> Result<Option<i64>>;
@@ -106,8 +111,17 @@ pub trait Store: Send + Sync + 'static {
     /// Records a trigger fire in one transaction. With `fire.dedup`, a key already recorded and
     /// not expired (at `fire.history.start_time`) writes nothing and returns the first answer.
     async fn record_fire(&self, fire: Fire) -> Result<FireOutcome>;
-    /// Inserts or replaces a subscription by id.
-    async fn put_subscription(&self, subscription: SubscriptionRecord) -> Result<()>;
+    /// Adds a new ledger entry. [`Error::Conflict`] when one with its id exists.
+    async fn insert_subscription(&self, subscription: SubscriptionRecord) -> Result<()>;
+    /// Moves a ledger entry to `update.record` if it is still in `update.expected` state (and,
+    /// with `update.owner`, still leased by that owner), releasing its lease: a transition
+    /// another node made first is [`Error::Conflict`] and writes nothing. `NotFound` when
+    /// there is no such entry.
+    async fn update_subscription(&self, update: SubscriptionUpdate) -> Result<()>;
+    /// Leases up to `claim.limit` entries owed an unsubscribe call (state `Unsubscribing`)
+    /// that are due (`next_attempt_at <= claim.now`) and not leased: two nodes never make
+    /// the same unsubscribe call at once.
+    async fn claim_unsubscribes(&self, claim: Claim) -> Result<Vec<SubscriptionRecord>>;
     /// Up to `limit` subscriptions owed an unsubscribe call (state `Unsubscribing`), earliest
     /// `next_attempt_at` first, due or not: the worker's queue.
     async fn list_owed_unsubscribes(&self, limit: u32) -> Result<Vec<SubscriptionRecord>>;
@@ -130,8 +144,10 @@ pub trait Store: Send + Sync + 'static {
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> Result<u32>;
     /// Open waits (of one workflow, or of all), oldest first, at most `limit`.
     async fn list_waits(&self, workflow: Option<&str>, limit: u32) -> Result<Vec<WaitRecord>>;
-    /// Puts a leased effect back, due again at `due_at` (a retry after a failed attempt).
-    async fn retry_effect(&self, effect_id: i64, due_at: i64) -> Result<()>;
+    /// Puts an effect `owner` holds the lease of back, due again at `due_at` (a retry after a
+    /// failed attempt). [`Error::Conflict`] (writing nothing) when another owner has taken
+    /// the lease over; `Ok` when the effect is gone.
+    async fn retry_effect(&self, effect_id: i64, owner: &str, due_at: i64) -> Result<()>;
     /// Replaces one of the workflow's access keys (every URL signed with the old one stops
     /// working). `None` when no such workflow.
     async fn set_workflow_key(
@@ -141,4 +157,14 @@ pub trait Store: Send + Sync + 'static {
         key: &str,
         now: i64,
     ) -> Result<Option<WorkflowRecord>>;
+
+    // --- Coordination between nodes ---------------------------------------------------------
+
+    /// Signals that fire when work may have become due: in-process after this store's own
+    /// writes, and, on a backend shared by several nodes, when another node created work.
+    /// Waiters still poll `next_due` as a fallback; a wake-up may be spurious.
+    fn wake_ups(&self) -> &WakeUps;
+    /// Takes the lock that serialises changes to one workflow (its ledger and subscribe
+    /// calls) among every process using this store; held until the returned guard drops.
+    async fn lock_workflow(&self, name: &str) -> Result<WorkflowLock>;
 }

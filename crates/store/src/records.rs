@@ -314,6 +314,17 @@ pub struct SubscriptionRecord {
     pub updated_at: i64,
 }
 
+/// A conditional transition of a ledger entry, for [`crate::Store::update_subscription`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionUpdate {
+    /// The entry as it is to be stored (found by `record.id`).
+    pub record: SubscriptionRecord,
+    /// The state the caller read it in: the update applies only if it is still there.
+    pub expected: SubscriptionState,
+    /// The claimant whose lease (from `claim_unsubscribes`) must still hold, if any.
+    pub owner: Option<String>,
+}
+
 /// One entry of a trigger's history: a fire (Succeeded with its run, Skipped, Failed) or a
 /// subscribe/unsubscribe attempt.
 #[derive(Debug, Clone, PartialEq)]

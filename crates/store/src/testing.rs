@@ -18,8 +18,8 @@
 use crate::{
     ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome,
     NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate, SaveWorkflow, StepCommit, Store,
-    SubscriptionRecord, SubscriptionState, TriggerHistoryRecord, VersionRecord, WaitWrite,
-    WorkflowRecord,
+    SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord,
+    WaitWrite, WorkflowRecord,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -64,6 +64,12 @@ macro_rules! store_conformance_tests {
             a_step_adds_ledger_entries,
             repetitions_are_rows_of_their_own,
             variables_are_kept_until_replaced,
+            an_effect_taken_over_is_not_completed_by_its_old_owner,
+            an_effect_taken_over_is_not_retried_by_its_old_owner,
+            ledger_transitions_compare_and_set,
+            owed_unsubscribes_are_leased,
+            a_workflow_lock_is_held_until_dropped,
+            writes_that_make_work_due_wake_the_loops,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -743,12 +749,12 @@ pub async fn complete_effect_appends_outcome_once(store: Arc<dyn Store>) {
         due_at: T0 + 5,
     };
     store
-        .complete_effect(effect.id, outcome.clone())
+        .complete_effect(effect.id, "a", outcome.clone())
         .await
         .unwrap();
-    // A duplicate completion (say, by a worker whose lease had expired) is harmless.
+    // A duplicate completion (say, a retried call of the same worker) is harmless.
     store
-        .complete_effect(effect.id, outcome.clone())
+        .complete_effect(effect.id, "a", outcome.clone())
         .await
         .unwrap();
 
@@ -845,7 +851,10 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
         event: json!({}),
         due_at: T0 + 600,
     };
-    store.complete_effect(effect.id, outcome).await.unwrap();
+    store
+        .complete_effect(effect.id, "a", outcome)
+        .await
+        .unwrap();
     assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
 }
 
@@ -978,16 +987,19 @@ pub async fn record_fire_without_runs_records_history(store: Arc<dyn Store>) {
 
 pub async fn subscriptions_are_upserted_and_listed(store: Arc<dyn Store>) {
     let mut sub = subscription("s1", "orders");
-    store.put_subscription(sub.clone()).await.unwrap();
+    store.insert_subscription(sub.clone()).await.unwrap();
     store
-        .put_subscription(subscription("s2", "billing"))
+        .insert_subscription(subscription("s2", "billing"))
         .await
         .unwrap();
     sub.state = SubscriptionState::Active;
     sub.subscribe_response = Some(json!({ "statusCode": 201, "body": { "id": "abc" } }));
     sub.attempts = 1;
     sub.updated_at = T0 + 5;
-    store.put_subscription(sub.clone()).await.unwrap();
+    store
+        .update_subscription(update(&sub, SubscriptionState::Subscribing, None))
+        .await
+        .unwrap();
     let orders = store.list_subscriptions(Some("orders")).await.unwrap();
     assert_eq!(orders, vec![sub]);
     assert_eq!(store.list_subscriptions(None).await.unwrap().len(), 2);
@@ -1006,8 +1018,8 @@ pub async fn subscriptions_are_upserted_and_listed(store: Arc<dyn Store>) {
     let mut sooner = subscription("s4", "billing");
     sooner.state = SubscriptionState::Unsubscribing;
     sooner.next_attempt_at = Some(T0 + 10);
-    store.put_subscription(later).await.unwrap();
-    store.put_subscription(sooner).await.unwrap();
+    store.insert_subscription(later).await.unwrap();
+    store.insert_subscription(sooner).await.unwrap();
     let owed: Vec<_> = store
         .list_owed_unsubscribes(10)
         .await
@@ -1214,7 +1226,7 @@ pub async fn a_retried_effect_is_due_again_later(store: Arc<dyn Store>) {
     seed(&*store).await;
     with_effects(&*store, &[T0]).await;
     let effect = store.claim_effects(claim("a", T0)).await.unwrap().remove(0);
-    store.retry_effect(effect.id, T0 + 500).await.unwrap();
+    store.retry_effect(effect.id, "a", T0 + 500).await.unwrap();
     assert!(
         store
             .claim_effects(claim("b", T0 + 499))
@@ -1247,6 +1259,212 @@ pub async fn a_step_adds_ledger_entries(store: Arc<dyn Store>) {
     assert_eq!(store.list_subscriptions(Some(WF)).await.unwrap().len(), 1);
 }
 
+// --- Several nodes ------------------------------------------------------------------------
+
+/// A node whose effect lease ran out and was taken over must not record an outcome: the new
+/// owner does (exactly one outcome per effect, from its current owner).
+pub async fn an_effect_taken_over_is_not_completed_by_its_old_owner(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0]).await;
+    let effect = store.claim_effects(claim("a", T0)).await.unwrap().remove(0);
+    let later = T0 + LEASE + 1;
+    assert_eq!(
+        store.claim_effects(claim("b", later)).await.unwrap().len(),
+        1
+    );
+    let outcome = |by: &str| NewEvent {
+        run_id: "r1".into(),
+        event: json!({ "by": by }),
+        due_at: later,
+    };
+
+    let error = store
+        .complete_effect(effect.id, "a", outcome("a"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    store
+        .complete_effect(effect.id, "b", outcome("b"))
+        .await
+        .unwrap();
+
+    let claimed = store.claim_runs(claim("c", later)).await.unwrap();
+    let bodies: Vec<_> = claimed[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({ "by": "b" })]);
+}
+
+pub async fn an_effect_taken_over_is_not_retried_by_its_old_owner(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0]).await;
+    let effect = store.claim_effects(claim("a", T0)).await.unwrap().remove(0);
+    let later = T0 + LEASE + 1;
+    assert_eq!(
+        store.claim_effects(claim("b", later)).await.unwrap().len(),
+        1
+    );
+
+    let error = store
+        .retry_effect(effect.id, "a", later + 10 * LEASE)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    // Still b's, due as before: once b's lease runs out it is claimable again.
+    let again = store
+        .claim_effects(claim("c", later + LEASE + 1))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "the old owner's retry moved nothing");
+    store
+        .retry_effect(effect.id, "c", later + 10 * LEASE)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_effects(claim("d", later + 2 * LEASE + 2))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the owner's retry moved it"
+    );
+}
+
+/// Ledger entries move by compare-and-set: a transition from a state the entry has left is
+/// refused, so of two nodes settling the same entry only one wins.
+pub async fn ledger_transitions_compare_and_set(store: Arc<dyn Store>) {
+    let mut sub = subscription("s1", WF);
+    store.insert_subscription(sub.clone()).await.unwrap();
+    let error = store.insert_subscription(sub.clone()).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+
+    sub.state = SubscriptionState::Active;
+    store
+        .update_subscription(update(&sub, SubscriptionState::Subscribing, None))
+        .await
+        .unwrap();
+    let mut stale = sub.clone();
+    stale.state = SubscriptionState::Failed;
+    let error = store
+        .update_subscription(update(&stale, SubscriptionState::Subscribing, None))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    assert_eq!(store.list_subscriptions(Some(WF)).await.unwrap(), vec![sub]);
+
+    let error = store
+        .update_subscription(update(
+            &subscription("none", WF),
+            SubscriptionState::Subscribing,
+            None,
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+}
+
+/// Owed unsubscribes are leased: two nodes never hold the same one, only the holder records
+/// its outcome, and an expired lease lets another node take it.
+pub async fn owed_unsubscribes_are_leased(store: Arc<dyn Store>) {
+    store
+        .insert_subscription(owed_unsubscribe("due", T0))
+        .await
+        .unwrap();
+    store
+        .insert_subscription(owed_unsubscribe("later", T0 + 100))
+        .await
+        .unwrap();
+
+    let mut a = store.claim_unsubscribes(claim("a", T0)).await.unwrap();
+    assert_eq!(a.len(), 1, "only the due entry");
+    assert_eq!(a[0].id, "due");
+    assert!(
+        store
+            .claim_unsubscribes(claim("b", T0 + 100))
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| s.id == "later"),
+        "a's lease keeps b away from `due`"
+    );
+
+    let mut done = a.remove(0);
+    done.state = SubscriptionState::Removed;
+    let error = store
+        .update_subscription(update(&done, SubscriptionState::Unsubscribing, Some("b")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+
+    // a's lease runs out: c takes the entry over, and a can no longer record its outcome.
+    let c = store
+        .claim_unsubscribes(claim("c", T0 + LEASE + 1))
+        .await
+        .unwrap();
+    assert!(c.iter().any(|s| s.id == "due"), "{c:?}");
+    let error = store
+        .update_subscription(update(&done, SubscriptionState::Unsubscribing, Some("a")))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    store
+        .update_subscription(update(&done, SubscriptionState::Unsubscribing, Some("c")))
+        .await
+        .unwrap();
+    let owed: Vec<_> = store
+        .list_owed_unsubscribes(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(owed, ["later"]);
+}
+
+pub async fn a_workflow_lock_is_held_until_dropped(store: Arc<dyn Store>) {
+    let held = store.lock_workflow(WF).await.unwrap();
+    let waiter = {
+        let store = store.clone();
+        tokio::spawn(async move { store.lock_workflow(WF).await.map(drop) })
+    };
+    // The waiter cannot finish while the lock is held (however long we look).
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!waiter.is_finished(), "the lock was taken twice");
+    drop(held);
+    waiter.await.unwrap().unwrap();
+    // Released again by the waiter's drop: it can be taken once more.
+    drop(store.lock_workflow(WF).await.unwrap());
+}
+
+/// A write that makes work due wakes the loop that carries it out (a wake-up is a permit:
+/// it is kept until the loop waits).
+pub async fn writes_that_make_work_due_wake_the_loops(store: Arc<dyn Store>) {
+    let wake = store.wake_ups();
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    wake.runs.notified().await;
+
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    let step = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        new_effects: vec![NewEffect {
+            effect: json!({}),
+            due_at: T0,
+        }],
+        subscriptions: vec![subscription("s-r1", WF)],
+        ..step("a", 0, "r1")
+    };
+    store.commit_step(step).await.unwrap();
+    wake.effects.notified().await;
+    wake.unsubscribes.notified().await;
+
+    store
+        .insert_subscription(owed_unsubscribe("owed", T0))
+        .await
+        .unwrap();
+    wake.unsubscribes.notified().await;
+}
+
 // --- Helpers ------------------------------------------------------------------------------
 
 fn history(id: &str, now: i64, run_id: Option<&str>) -> TriggerHistoryRecord {
@@ -1265,6 +1483,26 @@ fn history(id: &str, now: i64, run_id: Option<&str>) -> TriggerHistoryRecord {
         end_time: now,
         run_id: run_id.map(str::to_owned),
         detail: json!({}),
+    }
+}
+
+fn update(
+    sub: &SubscriptionRecord,
+    expected: SubscriptionState,
+    owner: Option<&str>,
+) -> SubscriptionUpdate {
+    SubscriptionUpdate {
+        record: sub.clone(),
+        expected,
+        owner: owner.map(str::to_owned),
+    }
+}
+
+fn owed_unsubscribe(id: &str, due: i64) -> SubscriptionRecord {
+    SubscriptionRecord {
+        state: SubscriptionState::Unsubscribing,
+        next_attempt_at: Some(due),
+        ..subscription(id, WF)
     }
 }
 

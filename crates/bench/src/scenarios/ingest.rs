@@ -46,26 +46,47 @@ fn definition() -> Value {
 const TICK_US: f64 = 10_000.0;
 
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
-    let engine = Server::start_engine(&ctx.engine)?;
+    run_on(ctx, &[Server::start_engine(&ctx.engine)?]).await
+}
+
+/// The scenario on running engines: one, or the nodes of a cluster sharing a database (the
+/// load goes round robin over them).
+pub async fn run_on(ctx: &Ctx, engines: &[Server]) -> anyhow::Result<Vec<Row>> {
+    let engine = &engines[0];
     engine.put_workflow(WORKFLOW, definition()).await?;
     let url = engine.callback_url(WORKFLOW).await?;
     eprintln!("ingest: engine pid {} on {}", engine.pid(), engine.base);
-    let cpu_start = engine.cpu_ticks();
-    let (mut accepted, result) = accept(ctx, "ingest", url).await;
+    let cpu_start = cpu_ticks(engines);
+    let (mut accepted, result) = accept(ctx, "ingest", spread(engines, &url)).await;
     let (mut completed, _) =
-        completion(&engine, ctx, "ingest", WORKFLOW, &result, cpu_start).await?;
-    let rss = engine.peak_rss_kib();
+        completion(engines, ctx, "ingest", WORKFLOW, &result, cpu_start).await?;
+    let rss = peak_rss_kib(engines);
     accepted.peak_rss_kib = rss;
     completed.peak_rss_kib = rss;
     Ok(vec![accepted, completed])
 }
 
-/// Drives a trigger callback URL with the load (1 KiB bodies, `202` with a run id expected):
-/// the `accepted (202 = durable)` row and the load's result.
-pub async fn accept(ctx: &Ctx, scenario: &str, url: String) -> (Row, LoadResult) {
+/// A callback URL on every engine.
+pub fn spread(engines: &[Server], url: &str) -> Vec<String> {
+    engines.iter().map(|e| e.rebase(url)).collect()
+}
+
+/// The engines' peak RSS, summed.
+/// The engines' CPU time so far, in clock ticks (all nodes of a cluster together).
+pub fn cpu_ticks(engines: &[Server]) -> Option<u64> {
+    engines.iter().map(Server::cpu_ticks).sum()
+}
+
+pub fn peak_rss_kib(engines: &[Server]) -> Option<u64> {
+    engines.iter().map(Server::peak_rss_kib).sum()
+}
+
+/// Drives trigger callback URLs (one per engine, round robin) with the load (1 KiB bodies,
+/// `202` with a run id expected): the `accepted (202 = durable)` row and the load's result.
+pub async fn accept(ctx: &Ctx, scenario: &str, urls: Vec<String>) -> (Row, LoadResult) {
     let result = load::run(LoadSpec {
         label: scenario.into(),
-        url,
+        urls: urls.into(),
         targets: None,
         body: body(),
         concurrency: ctx.concurrency,
@@ -101,13 +122,14 @@ pub async fn accept(ctx: &Ctx, scenario: &str, url: String) -> (Row, LoadResult)
 /// engine's CPU time when the load began: the row gets the engine's CPU time per run, a figure
 /// that other processes on a shared machine disturb much less than throughput.
 pub async fn completion(
-    engine: &Server,
+    engines: &[Server],
     ctx: &Ctx,
     scenario: &str,
     workflow: &str,
     result: &LoadResult,
     cpu_start: Option<u64>,
 ) -> anyhow::Result<(Row, Vec<hookflow_api::Run>)> {
+    let engine = &engines[0];
     let mut completed = Row::new(scenario, "completed").parameters(ctx.load_parameters());
     let waited = Instant::now();
     let timeout = Duration::from_secs(60).max(Duration::from_millis(result.ok * 10));
@@ -124,7 +146,7 @@ pub async fn completion(
     }
     // Read before listing the runs: listing them all costs the engine CPU too.
     let cpu_us_per_run = cpu_start
-        .zip(engine.cpu_ticks())
+        .zip(cpu_ticks(engines))
         .filter(|_| result.ok > 0)
         .map(|(start, end)| end.saturating_sub(start) as f64 * TICK_US / result.ok as f64);
     let succeeded = engine.list_runs(workflow, "Succeeded").await?;

@@ -4,6 +4,7 @@
 
 pub mod ingest;
 pub mod long_run;
+pub mod pg;
 pub mod waiting;
 pub mod webhook_action;
 pub mod webhook_trigger;
@@ -11,17 +12,24 @@ pub mod webhook_trigger;
 use crate::{Ctx, report::Row};
 
 /// Every scenario, in running order (the baseline first: the others are ratios to it).
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     "baseline",
     "ingest",
     "webhook-trigger",
     "webhook-action",
     "waiting",
     "long-run",
+    "pg",
 ];
 
 /// Scenarios compared with the baseline: selecting one selects the baseline too.
-const NEEDS_BASELINE: [&str; 4] = ["ingest", "webhook-trigger", "webhook-action", "waiting"];
+const NEEDS_BASELINE: [&str; 5] = [
+    "ingest",
+    "webhook-trigger",
+    "webhook-action",
+    "waiting",
+    "pg",
+];
 
 /// The scenarios to run for the names given on the command line, in running order.
 pub fn select(names: &[String]) -> Vec<&'static str> {
@@ -51,6 +59,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<Vec<Row>> {
         "webhook-action" => webhook_action::run(ctx).await,
         "waiting" => waiting::run(ctx).await,
         "long-run" => long_run::run(ctx).await,
+        "pg" => pg::run(ctx).await,
         other => anyhow::bail!("unknown scenario {other}"),
     }
 }

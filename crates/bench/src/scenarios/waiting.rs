@@ -85,7 +85,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     let long = Duration::from_secs(3600);
     let park = load::run(LoadSpec {
         label: "waiting: park".into(),
-        url: trigger,
+        urls: [trigger].into(),
         targets: None,
         body: ingest::body(),
         concurrency: ctx.concurrency,
@@ -248,7 +248,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
     let expected = targets.len() as u64;
     let resumed = load::run(LoadSpec {
         label: "waiting: resume".into(),
-        url: String::new(),
+        urls: [String::new()].into(),
         targets: Some(targets),
         body: callback_body(),
         concurrency: ctx.callback_concurrency,

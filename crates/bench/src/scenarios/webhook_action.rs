@@ -76,18 +76,30 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
 async fn phase(ctx: &Ctx, suffix: &str) -> anyhow::Result<Vec<Row>> {
     let hooks = Hooks::start(Mode::CallBackAtOnce).await?;
     let engine = Server::start_engine(&ctx.engine)?;
+    phase_on(ctx, suffix, &hooks, &[engine]).await
+}
+
+/// The load on running engines (one, or the nodes of a cluster: triggers go round robin,
+/// each callback to the node whose URL the service was given).
+pub async fn phase_on(
+    ctx: &Ctx,
+    suffix: &str,
+    hooks: &Hooks,
+    engines: &[Server],
+) -> anyhow::Result<Vec<Row>> {
+    let engine = &engines[0];
     eprintln!(
         "webhook-action: engine pid {} on {}, webhook service on {}",
         engine.pid(),
         engine.base,
         hooks.base
     );
-    engine.put_workflow(WORKFLOW, definition(&hooks)).await?;
+    engine.put_workflow(WORKFLOW, definition(hooks)).await?;
     let url = engine.callback_url(WORKFLOW).await?;
 
-    let cpu_start = engine.cpu_ticks();
-
-    let (mut accepted, result) = ingest::accept(ctx, "webhook-action", url).await;
+    let cpu_start = ingest::cpu_ticks(engines);
+    let (mut accepted, result) =
+        ingest::accept(ctx, "webhook-action", ingest::spread(engines, &url)).await;
     // Every accepted run subscribes once; the service calls back each time.
     let timeout = Duration::from_secs(60).max(Duration::from_millis(result.ok * 10));
     let subscribed = hooks
@@ -95,7 +107,7 @@ async fn phase(ctx: &Ctx, suffix: &str) -> anyhow::Result<Vec<Row>> {
         .await;
     let callbacks_done = hooks.wait_callbacks_done(timeout).await;
     let (mut completed, runs) =
-        ingest::completion(&engine, ctx, "webhook-action", WORKFLOW, &result, cpu_start).await?;
+        ingest::completion(engines, ctx, "webhook-action", WORKFLOW, &result, cpu_start).await?;
     if (subscribed as u64) < result.ok {
         completed.fail(format!(
             "{subscribed} of {} accepted runs subscribed",
@@ -199,7 +211,7 @@ async fn phase(ctx: &Ctx, suffix: &str) -> anyhow::Result<Vec<Row>> {
     completed.extra("subscribe_calls", hooks.subscribes());
     completed.extra("unsubscribe_calls_seen", hooks.unsubscribes());
 
-    let rss = engine.peak_rss_kib();
+    let rss = ingest::peak_rss_kib(engines);
     for row in [&mut accepted, &mut completed, &mut resume, &mut acked] {
         row.peak_rss_kib = rss;
     }

@@ -52,11 +52,11 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Vec<Row>> {
         );
     };
 
-    let cpu_start = engine.cpu_ticks();
-
-    let (mut accepted, result) = ingest::accept(ctx, "webhook-trigger", url.clone()).await;
+    let engines = std::slice::from_ref(&engine);
+    let cpu_start = ingest::cpu_ticks(engines);
+    let (mut accepted, result) = ingest::accept(ctx, "webhook-trigger", vec![url.clone()]).await;
     let (mut completed, _) = ingest::completion(
-        &engine,
+        engines,
         ctx,
         "webhook-trigger",
         WORKFLOW,

@@ -147,3 +147,25 @@ async fn apply_then_list_workflows_runs_and_show_a_run() {
         "{human}"
     );
 }
+
+/// A database that cannot be reached is a clear start-up error naming it (without its
+/// password), not a hang or a panic.
+#[test]
+fn serve_refuses_an_unreachable_database_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let output = hookflow(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--database-url",
+        "postgres://hookflow:secret@127.0.0.1:1/hookflow",
+    ]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("cannot connect to PostgreSQL"), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:1"), "{stderr}");
+    assert!(!stderr.contains("secret"), "{stderr}");
+}

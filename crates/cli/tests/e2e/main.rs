@@ -6,6 +6,7 @@
 mod support;
 
 mod cli;
+mod cluster;
 mod control_flow;
 mod corpus;
 mod crash;

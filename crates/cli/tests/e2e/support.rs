@@ -131,6 +131,13 @@ impl Engine {
         format!("{}{}", self.base, path)
     }
 
+    /// The same callback URL on this engine (a restarted one listens on a new port; another
+    /// node of a cluster has its own).
+    pub fn rebase(&self, url: &str) -> String {
+        let path = &url[url.find("/workflows/").unwrap()..];
+        self.url(path)
+    }
+
     pub async fn put_workflow(&self, name: &str, document: &Value) -> (u16, Value) {
         let response = self
             .client
@@ -318,17 +325,29 @@ impl Service {
 
     /// Waits until at least `count` requests have arrived on `path`.
     pub async fn wait_for(&self, path: &str, count: usize) -> Vec<Received> {
+        self.wait_for_matching(path, |r| r.path == path, count)
+            .await
+    }
+
+    /// Waits until at least `count` received requests match (`what` names them in the
+    /// failure message).
+    pub async fn wait_for_matching(
+        &self,
+        what: &str,
+        matches: impl Fn(&Received) -> bool,
+        count: usize,
+    ) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let notified = self.state.arrived.notified();
-            let received = self.received_on(path);
+            let received: Vec<_> = self.received().into_iter().filter(&matches).collect();
             if received.len() >= count {
                 return received;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
-                "only {} of {count} requests arrived on {path}: {:?}",
+                "only {} of {count} requests arrived ({what}): {:?}",
                 received.len(),
                 self.received()
             );
@@ -336,7 +355,6 @@ impl Service {
         }
     }
 
-    /// Refuses the next `count` unsubscribe calls with 500.
     pub fn refuse_unsubscribes(&self, count: usize) {
         self.state
             .refuse_unsubscribes

@@ -102,12 +102,6 @@ async fn wait_for_subscribed(engine: &Engine, workflow: &str, run_id: &str) {
     }
 }
 
-/// The same URL on another engine (a restarted one listens on a new port).
-fn on(engine: &Engine, url: &str) -> String {
-    let path = &url[url.find("/workflows/").unwrap()..];
-    engine.url(path)
-}
-
 #[tokio::test]
 async fn a_run_waits_for_the_callback_then_goes_on_and_unsubscribes() {
     let dir = tempfile::tempdir().unwrap();
@@ -382,7 +376,7 @@ async fn a_waiting_run_survives_kill_9_and_resumes_on_a_callback_after_restart()
     for (n, (run_id, callback)) in waiting.iter().enumerate() {
         let (status, body) = post_callback(
             &engine,
-            &on(&engine, callback),
+            &engine.rebase(callback),
             json!({ "decision": n }),
             &[],
         )
