@@ -94,9 +94,15 @@ impl Handle {
             delivery_key: delivery_key(&request.headers),
             event: serde_json::to_value(event).expect("events serialize"),
             now: self.now(),
+            lease: Some(self.lease_run()),
         };
         match self.inner.store.accept_callback(delivery).await? {
-            CallbackOutcome::Accepted => Ok(CallbackAnswer::Accepted),
+            CallbackOutcome::Accepted { claimed } => {
+                if let Some(claimed) = claimed {
+                    crate::scheduler::step_claimed(self, claimed);
+                }
+                Ok(CallbackAnswer::Accepted)
+            }
             CallbackOutcome::Repeat => Ok(CallbackAnswer::Accepted),
             CallbackOutcome::Refused { by } => Ok(CallbackAnswer::Conflict(match by.as_str() {
                 "Callback" => "the action was already resumed by another callback".to_owned(),

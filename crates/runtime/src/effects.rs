@@ -136,10 +136,11 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     match handle
         .inner
         .store
-        .complete_effect(record.id, owner, outcome)
+        .complete_effect(record.id, owner, outcome, Some(handle.lease_run().lease_ms))
         .await
     {
-        Ok(()) => {}
+        Ok(Some(claimed)) => crate::scheduler::step_claimed(handle, claimed),
+        Ok(None) => {}
         // The lease ran out and another node took the effect over: its outcome counts.
         Err(hookflow_store::Error::Conflict(_)) => {
             tracing::info!(

@@ -83,6 +83,8 @@ struct Inner {
     definitions: compiled::Cache,
     /// Workflow records read by trigger fires and callbacks.
     workflows: workflow_cache::WorkflowCache,
+    /// Bounds the runs stepped at once (`Options::max_concurrent_steps`).
+    step_permits: Arc<tokio::sync::Semaphore>,
     /// Runs stepped recently, with the `seq` their cached state is at.
     runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
     responders: responders::Responders,
@@ -114,6 +116,7 @@ impl Runtime {
         let inner = Arc::new(Inner {
             definitions: compiled::Cache::default(),
             workflows: Default::default(),
+            step_permits: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_steps)),
             runs: Default::default(),
             responders: Default::default(),
             options,
@@ -154,6 +157,14 @@ impl Handle {
 
     fn now(&self) -> i64 {
         self.inner.clock.now_ms()
+    }
+
+    /// The lease this node takes on a run where it records an event for it.
+    fn lease_run(&self) -> hookflow_store::LeaseRun {
+        hookflow_store::LeaseRun {
+            owner: self.inner.options.node_id.clone(),
+            lease_ms: self.inner.options.lease.as_millis() as i64,
+        }
     }
 
     async fn compiled(&self, version_id: &str) -> Result<Arc<Compiled>> {

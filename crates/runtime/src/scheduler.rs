@@ -16,7 +16,7 @@ use hookflow_store::{
 };
 use serde_json::Value;
 use std::{sync::Arc, time::Duration};
-use tokio::{sync::Semaphore, task::JoinSet};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How long the loops sleep at most when the store reports no due work: a safety net for
@@ -38,7 +38,7 @@ pub(crate) struct CachedRun {
 }
 
 pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
-    let permits = Arc::new(Semaphore::new(handle.inner.options.max_concurrent_steps));
+    let permits = handle.inner.step_permits.clone();
     let mut tasks = JoinSet::new();
     let mut last_sweep = i64::MIN;
     loop {
@@ -85,6 +85,19 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Steps a run this node leased where it recorded the run's event (a callback, an effect's
+/// outcome): no claim round trip. Shares the scheduler's bound on concurrent steps.
+pub(crate) fn step_claimed(handle: &Handle, run: ClaimedRun) {
+    let handle = handle.clone();
+    tokio::spawn(async move {
+        let Ok(permit) = handle.inner.step_permits.clone().acquire_owned().await else {
+            return;
+        };
+        step_run(&handle, run).await;
+        drop(permit);
+    });
 }
 
 /// Sleeps until notified, until the next due item, or `IDLE_POLL`. False on shutdown.

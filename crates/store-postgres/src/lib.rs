@@ -332,12 +332,21 @@ impl Store for PostgresStore {
         effect_id: i64,
         owner: &str,
         outcome: NewEvent,
-    ) -> store::Result<()> {
-        let written = in_transaction!(self, |tx| async {
-            work::complete_effect(&tx, effect_id, owner, &outcome).await?;
-            wake::notify(&tx, &self.channel, Due::RUNS).await
+        lease_ms: Option<i64>,
+    ) -> store::Result<Option<ClaimedRun>> {
+        let written: store::Result<Option<ClaimedRun>> = in_transaction!(self, |tx| async {
+            let claimed = work::complete_effect(&tx, effect_id, owner, &outcome, lease_ms).await?;
+            // A run claimed here is stepped by the caller: no other node needs waking.
+            if claimed.is_none() {
+                wake::notify(&tx, &self.channel, Due::RUNS).await?;
+            }
+            Ok::<_, DbError>(claimed)
         });
-        self.woke(Due::RUNS, written)
+        let claimed = written?;
+        if claimed.is_none() {
+            self.wake_ups.wake(Due::RUNS);
+        }
+        Ok(claimed)
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -413,14 +422,18 @@ impl Store for PostgresStore {
     }
 
     async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
-        let written = in_transaction!(self, |tx| async {
+        let written: store::Result<CallbackOutcome> = in_transaction!(self, |tx| async {
             let outcome = waits::accept_callback(&tx, &delivery).await?;
-            if outcome == CallbackOutcome::Accepted {
+            if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
                 wake::notify(&tx, &self.channel, Due::RUNS).await?;
             }
             Ok::<_, DbError>(outcome)
         });
-        self.woke(Due::RUNS, written)
+        let outcome = written?;
+        if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
+            self.wake_ups.wake(Due::RUNS);
+        }
+        Ok(outcome)
     }
 
     async fn resolve_timeouts(&self, now: i64, limit: u32) -> store::Result<u32> {

@@ -17,7 +17,8 @@ use crate::pool;
 use crate::rows;
 use deadpool_postgres::GenericClient;
 use hookflow_store::{
-    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, NewEffect, NewEvent, StepCommit,
+    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, LeaseRun, NewEffect, NewEvent,
+    StepCommit,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -399,7 +400,8 @@ pub(crate) async fn complete_effect(
     effect_id: i64,
     owner: &str,
     outcome: &NewEvent,
-) -> Result<(), DbError> {
+    lease_ms: Option<i64>,
+) -> Result<Option<ClaimedRun>, DbError> {
     let deleted = pool::execute(
         tx,
         "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2",
@@ -407,9 +409,69 @@ pub(crate) async fn complete_effect(
     )
     .await?;
     if deleted == 0 {
-        return lease_lost(tx, effect_id).await;
+        return lease_lost(tx, effect_id).await.map(|()| None);
     }
-    insert_event(tx, &outcome.run_id, &outcome.event, outcome.due_at).await
+    insert_event(tx, &outcome.run_id, &outcome.event, outcome.due_at).await?;
+    let Some(lease_ms) = lease_ms else {
+        return Ok(None);
+    };
+    let lease = LeaseRun {
+        owner: owner.to_owned(),
+        lease_ms,
+    };
+    lease_run(tx, &outcome.run_id, &lease, outcome.due_at).await
+}
+
+/// Leases the run to `lease.owner` if no live lease holds it, returning it claimed with its
+/// due events; `None` when another step holds it (a regular claim finds the event later).
+/// A run row another transaction has locked is skipped, not waited for: this runs after the
+/// caller locked other rows (its wait or effect), and waiting could deadlock with a step.
+pub(crate) async fn lease_run(
+    tx: &impl GenericClient,
+    run_id: &str,
+    lease: &LeaseRun,
+    now: i64,
+) -> Result<Option<ClaimedRun>, DbError> {
+    let leased = pool::query_opt(
+        tx,
+        "WITH picked AS MATERIALIZED ( \
+             SELECT id FROM runs WHERE id = $1 AND (lease_until IS NULL OR lease_until < $4) \
+             FOR NO KEY UPDATE SKIP LOCKED) \
+         UPDATE runs r SET lease_owner = $2, lease_until = $3 FROM picked \
+         WHERE r.id = picked.id RETURNING r.seq",
+        &[
+            &run_id,
+            &lease.owner,
+            &now.saturating_add(lease.lease_ms),
+            &now,
+        ],
+    )
+    .await?;
+    let Some(row) = leased else {
+        return Ok(None);
+    };
+    let events = pool::query(
+        tx,
+        "SELECT id, run_id, event, due_at FROM inbox \
+         WHERE run_id = $1 AND due_at <= $2 ORDER BY id",
+        &[&run_id, &now],
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(InboxEvent {
+            id: row.try_get(0)?,
+            run_id: row.try_get(1)?,
+            event: row.try_get(2)?,
+            due_at: row.try_get(3)?,
+        })
+    })
+    .collect::<Result<_, DbError>>()?;
+    Ok(Some(ClaimedRun {
+        run_id: run_id.to_owned(),
+        seq: row.try_get(0)?,
+        events,
+    }))
 }
 
 /// The earliest time at which a claim could find work: unleased events and effects count at

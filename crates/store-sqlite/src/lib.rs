@@ -268,13 +268,18 @@ impl Store for SqliteStore {
         effect_id: i64,
         owner: &str,
         outcome: NewEvent,
-    ) -> store::Result<()> {
+        lease_ms: Option<i64>,
+    ) -> store::Result<Option<ClaimedRun>> {
         let owner = owner.to_owned();
-        self.writer
-            .write(move |conn| work::complete_effect(conn, effect_id, &owner, &outcome))
+        let claimed = self
+            .writer
+            .write(move |conn| work::complete_effect(conn, effect_id, &owner, &outcome, lease_ms))
             .await?;
-        self.wake_ups.wake(Due::RUNS);
-        Ok(())
+        // A run claimed here is stepped by the caller: nobody else needs waking.
+        if claimed.is_none() {
+            self.wake_ups.wake(Due::RUNS);
+        }
+        Ok(claimed)
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -380,7 +385,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| waits::accept_callback(conn, &delivery))
             .await?;
-        if outcome == CallbackOutcome::Accepted {
+        if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
             self.wake_ups.wake(Due::RUNS);
         }
         Ok(outcome)

@@ -51,7 +51,11 @@ pub(crate) fn accept_callback(
         ])?;
     if won == 1 {
         work::insert_event(conn, &delivery.run_id, &delivery.event, delivery.now)?;
-        return Ok(CallbackOutcome::Accepted);
+        let claimed = match &delivery.lease {
+            Some(lease) => work::lease_run(conn, &delivery.run_id, lease, delivery.now)?,
+            None => None,
+        };
+        return Ok(CallbackOutcome::Accepted { claimed });
     }
     let found: Option<(String, Option<String>)> = conn
         .prepare_cached("SELECT state, delivery_key FROM waits WHERE run_id = ?1 AND action = ?2")?

@@ -10,9 +10,9 @@
 use crate::error::DbError;
 use crate::rows;
 use hookflow_store::{
-    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, NewEvent, StepCommit,
+    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, LeaseRun, NewEvent, StepCommit,
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -78,22 +78,11 @@ pub(crate) fn claim_runs(conn: &Connection, claim: &Claim) -> Result<Vec<Claimed
     let mut lease = conn.prepare_cached(
         "UPDATE runs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1 RETURNING seq",
     )?;
-    let mut events = conn.prepare_cached(
-        "SELECT id, event, due_at FROM inbox WHERE run_id = ?1 AND due_at <= ?2 ORDER BY id",
-    )?;
     let mut claimed = Vec::with_capacity(picked.len());
     for run_id in picked {
         let seq: i64 =
             lease.query_row(params![run_id, claim.owner, lease_until], |row| row.get(0))?;
-        let found = events.query(params![run_id, claim.now])?;
-        let events = rows::all(found, |row| {
-            Ok(InboxEvent {
-                id: row.get(0)?,
-                run_id: run_id.clone(),
-                event: rows::json(row.get(1)?)?,
-                due_at: row.get(2)?,
-            })
-        })?;
+        let events = due_events(conn, &run_id, claim.now)?;
         claimed.push(ClaimedRun {
             run_id,
             seq,
@@ -101,6 +90,50 @@ pub(crate) fn claim_runs(conn: &Connection, claim: &Claim) -> Result<Vec<Claimed
         });
     }
     Ok(claimed)
+}
+
+/// The run's events due at `now`, in order.
+fn due_events(conn: &Connection, run_id: &str, now: i64) -> Result<Vec<InboxEvent>, DbError> {
+    let mut select = conn.prepare_cached(
+        "SELECT id, event, due_at FROM inbox WHERE run_id = ?1 AND due_at <= ?2 ORDER BY id",
+    )?;
+    let found = select.query(params![run_id, now])?;
+    rows::all(found, |row| {
+        Ok(InboxEvent {
+            id: row.get(0)?,
+            run_id: run_id.to_owned(),
+            event: rows::json(row.get(1)?)?,
+            due_at: row.get(2)?,
+        })
+    })
+}
+
+/// Leases the run to `lease.owner` if no live lease holds it, returning it claimed with its
+/// due events; `None` when another step holds it (the regular claim finds the event later).
+pub(crate) fn lease_run(
+    conn: &Connection,
+    run_id: &str,
+    lease: &LeaseRun,
+    now: i64,
+) -> Result<Option<ClaimedRun>, DbError> {
+    let seq: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE runs SET lease_owner = ?2, lease_until = ?3 \
+             WHERE id = ?1 AND (lease_until IS NULL OR lease_until < ?4) RETURNING seq",
+        )?
+        .query_row(
+            params![run_id, lease.owner, now.saturating_add(lease.lease_ms), now],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(seq) = seq else {
+        return Ok(None);
+    };
+    Ok(Some(ClaimedRun {
+        run_id: run_id.to_owned(),
+        seq,
+        events: due_events(conn, run_id, now)?,
+    }))
 }
 
 /// Applies a step if, and only if, the run is still at `expected_seq` and leased by the
@@ -281,14 +314,23 @@ pub(crate) fn complete_effect(
     effect_id: i64,
     owner: &str,
     outcome: &NewEvent,
-) -> Result<(), DbError> {
+    lease_ms: Option<i64>,
+) -> Result<Option<ClaimedRun>, DbError> {
     let deleted = conn
         .prepare_cached("DELETE FROM outbox WHERE id = ?1 AND lease_owner = ?2")?
         .execute(params![effect_id, owner])?;
     if deleted == 0 {
-        return lease_lost(conn, effect_id);
+        return lease_lost(conn, effect_id).map(|()| None);
     }
-    insert_event(conn, &outcome.run_id, &outcome.event, outcome.due_at)
+    insert_event(conn, &outcome.run_id, &outcome.event, outcome.due_at)?;
+    let Some(lease_ms) = lease_ms else {
+        return Ok(None);
+    };
+    let lease = LeaseRun {
+        owner: owner.to_owned(),
+        lease_ms,
+    };
+    lease_run(conn, &outcome.run_id, &lease, outcome.due_at)
 }
 
 /// The earliest time at which a claim could find work: unleased events and effects count at

@@ -99,7 +99,15 @@ pub trait Store: Send + Sync + 'static {
     /// if `owner` still holds the effect's lease. An effect already gone (completed by an
     /// earlier attempt) is a no-op returning `Ok`; one whose lease another owner has taken
     /// over is [`Error::Conflict`], writing nothing: the new owner records the outcome.
-    async fn complete_effect(&self, effect_id: i64, owner: &str, outcome: NewEvent) -> Result<()>;
+    /// With `lease_ms`, the run is leased to `owner` in the same transaction when no live
+    /// lease holds it, and returned claimed (see [`LeaseRun`]); `None` otherwise.
+    async fn complete_effect(
+        &self,
+        effect_id: i64,
+        owner: &str,
+        outcome: NewEvent,
+        lease_ms: Option<i64>,
+    ) -> Result<Option<ClaimedRun>>;
     /// The earliest `due_at` of any inbox event or effect that is not leased, for the
     /// scheduler's sleep. `None` when there is no work at all.
     async fn next_due(&self) -> Result<Option<i64>>;

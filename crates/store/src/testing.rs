@@ -17,9 +17,9 @@
 
 use crate::{
     ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome,
-    NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate, SaveWorkflow, StepCommit, Store,
-    SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord,
-    WaitWrite, WorkflowRecord,
+    LeaseRun, NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate, SaveWorkflow,
+    StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
+    TriggerHistoryRecord, VersionRecord, WaitWrite, WorkflowRecord,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -58,6 +58,9 @@ macro_rules! store_conformance_tests {
             subscriptions_are_upserted_and_listed,
             set_workflow_key_replaces_one_key,
             one_callback_resolves_a_wait,
+            a_callback_leases_its_run_when_free,
+            a_callback_does_not_lease_a_run_held_by_another,
+            a_completed_effect_leases_its_run_when_free,
             a_due_wait_times_out_once,
             a_closed_wait_refuses_callbacks,
             a_retried_effect_is_due_again_later,
@@ -749,12 +752,12 @@ pub async fn complete_effect_appends_outcome_once(store: Arc<dyn Store>) {
         due_at: T0 + 5,
     };
     store
-        .complete_effect(effect.id, "a", outcome.clone())
+        .complete_effect(effect.id, "a", outcome.clone(), None)
         .await
         .unwrap();
     // A duplicate completion (say, a retried call of the same worker) is harmless.
     store
-        .complete_effect(effect.id, "a", outcome.clone())
+        .complete_effect(effect.id, "a", outcome.clone(), None)
         .await
         .unwrap();
 
@@ -852,7 +855,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
         due_at: T0 + 600,
     };
     store
-        .complete_effect(effect.id, "a", outcome)
+        .complete_effect(effect.id, "a", outcome, None)
         .await
         .unwrap();
     assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
@@ -1089,6 +1092,7 @@ fn delivery(key: Option<&str>, now: i64) -> CallbackDelivery {
         delivery_key: key.map(str::to_owned),
         event: json!({ "callback": key }),
         now,
+        lease: None,
     }
 }
 
@@ -1123,7 +1127,7 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
             .accept_callback(delivery(Some("k1"), T0 + 5))
             .await
             .unwrap(),
-        CallbackOutcome::Accepted
+        CallbackOutcome::Accepted { claimed: None }
     );
     assert_eq!(
         store
@@ -1167,6 +1171,115 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
         store.accept_callback(unknown).await.unwrap(),
         CallbackOutcome::NotFound
     );
+}
+
+pub async fn a_callback_leases_its_run_when_free(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    let delivered = CallbackDelivery {
+        lease: Some(LeaseRun {
+            owner: "a".into(),
+            lease_ms: LEASE,
+        }),
+        ..delivery(Some("k1"), T0 + 5)
+    };
+    let CallbackOutcome::Accepted {
+        claimed: Some(claimed),
+    } = store.accept_callback(delivered).await.unwrap()
+    else {
+        panic!("a free run is leased with the callback");
+    };
+    assert_eq!((claimed.run_id.as_str(), claimed.seq), ("r1", 1));
+    let bodies: Vec<_> = claimed.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({ "callback": "k1" })]);
+    assert!(
+        store
+            .claim_runs(claim("b", T0 + 6))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the lease is live"
+    );
+    let resumed = StepCommit {
+        consumed_events: vec![claimed.events[0].id],
+        ..step("a", claimed.seq, "r1")
+    };
+    store.commit_step(resumed).await.unwrap();
+}
+
+pub async fn a_callback_does_not_lease_a_run_held_by_another(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    store
+        .push_event(NewEvent {
+            run_id: "r1".into(),
+            event: json!({ "tick": 1 }),
+            due_at: T0 + 4,
+        })
+        .await
+        .unwrap();
+    let held = store
+        .claim_runs(claim("b", T0 + 4))
+        .await
+        .unwrap()
+        .remove(0);
+    let delivered = CallbackDelivery {
+        lease: Some(LeaseRun {
+            owner: "a".into(),
+            lease_ms: LEASE,
+        }),
+        ..delivery(Some("k1"), T0 + 5)
+    };
+    assert_eq!(
+        store.accept_callback(delivered).await.unwrap(),
+        CallbackOutcome::Accepted { claimed: None }
+    );
+    let stepped = StepCommit {
+        consumed_events: held.events.iter().map(|e| e.id).collect(),
+        ..step("b", held.seq, "r1")
+    };
+    store.commit_step(stepped).await.unwrap();
+    let later = store.claim_runs(claim("c", T0 + 6)).await.unwrap();
+    let bodies: Vec<_> = later[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(
+        bodies,
+        [json!({ "callback": "k1" })],
+        "a regular claim finds it"
+    );
+}
+
+pub async fn a_completed_effect_leases_its_run_when_free(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0, T0]).await;
+    let effects = store.claim_effects(claim("a", T0)).await.unwrap();
+    assert_eq!(effects.len(), 2);
+    let outcome = |n: u32| NewEvent {
+        run_id: "r1".into(),
+        event: json!({ "outcome": n }),
+        due_at: T0 + 5,
+    };
+    let claimed = store
+        .complete_effect(effects[0].id, "a", outcome(1), Some(LEASE))
+        .await
+        .unwrap()
+        .expect("a free run is leased with the outcome");
+    assert_eq!(claimed.run_id, "r1");
+    let bodies: Vec<_> = claimed.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({ "outcome": 1 })]);
+    // While it is leased, the next outcome is only recorded.
+    assert_eq!(
+        store
+            .complete_effect(effects[1].id, "a", outcome(2), Some(LEASE))
+            .await
+            .unwrap(),
+        None
+    );
+    let resumed = StepCommit {
+        consumed_events: vec![claimed.events[0].id],
+        ..step("a", claimed.seq, "r1")
+    };
+    store.commit_step(resumed).await.unwrap();
+    let later = store.claim_runs(claim("b", T0 + 6)).await.unwrap();
+    let bodies: Vec<_> = later[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({ "outcome": 2 })]);
 }
 
 pub async fn a_due_wait_times_out_once(store: Arc<dyn Store>) {
@@ -1279,12 +1392,12 @@ pub async fn an_effect_taken_over_is_not_completed_by_its_old_owner(store: Arc<d
     };
 
     let error = store
-        .complete_effect(effect.id, "a", outcome("a"))
+        .complete_effect(effect.id, "a", outcome("a"), None)
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     store
-        .complete_effect(effect.id, "b", outcome("b"))
+        .complete_effect(effect.id, "b", outcome("b"), None)
         .await
         .unwrap();
 
