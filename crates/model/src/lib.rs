@@ -19,5 +19,5 @@ pub use definition::*;
 pub use diagnostic::{Diagnostic, Diagnostics};
 pub use parameters::effective_parameters;
 pub use parse::duration::parse_duration_ms;
-pub use recurrence::{Frequency, Recurrence, Schedule, StartTime};
 pub use parse::{WorkflowDocument, parse_definition, parse_workflow_document};
+pub use recurrence::{Frequency, Recurrence, Schedule, StartTime};

@@ -130,7 +130,9 @@ impl Recurrence {
     /// created at `anchor_ms`; `None` when there is none (past `endTime`).
     pub fn next_after(&self, anchor_ms: i64, after_ms: i64) -> Option<i64> {
         let start_ms = self.start_ms(anchor_ms)?;
-        let start = self.zone.to_datetime(Timestamp::from_millisecond(start_ms).ok()?);
+        let start = self
+            .zone
+            .to_datetime(Timestamp::from_millisecond(start_ms).ok()?);
         let next = if self.schedule.is_empty() {
             self.next_plain(start, start_ms, after_ms)
         } else {
@@ -181,8 +183,8 @@ impl Recurrence {
             Frequency::Week => 7 * 25 * 3_600_000,
             _ => 31 * 25 * 3_600_000,
         };
-        let mut k = ((after_ms - start_ms) / (longest_unit_ms * i64::from(self.interval)) - 1)
-            .max(0);
+        let mut k =
+            ((after_ms - start_ms) / (longest_unit_ms * i64::from(self.interval)) - 1).max(0);
         for _ in 0..MAX_PERIODS {
             let occurrence = self.local_ms(start.checked_add(self.units(k)?).ok()?)?;
             if occurrence > after_ms {

@@ -24,7 +24,11 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Second", "interval": 1}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2025-12-31T23:59:59.999Z",
-            expected: &["2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z"],
+            expected: &[
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00:00:01Z",
+                "2026-01-01T00:00:02Z",
+            ],
         },
         Row {
             name: "past start: past occurrences are discarded",
@@ -38,7 +42,11 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Day", "interval": 2, "startTime": "2017-09-07T14:00:00Z"}),
             anchor: "2017-09-08T13:00:00Z",
             after: "2017-09-08T13:00:00Z",
-            expected: &["2017-09-09T14:00:00Z", "2017-09-11T14:00:00Z", "2017-09-13T14:00:00Z"],
+            expected: &[
+                "2017-09-09T14:00:00Z",
+                "2017-09-11T14:00:00Z",
+                "2017-09-13T14:00:00Z",
+            ],
         },
         Row {
             name: "future start: nothing before it",
@@ -59,28 +67,45 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Day", "interval": 1, "startTime": "2026-03-27T08:00:00", "timeZone": "W. Europe Standard Time"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-03-27T07:00:00Z", "2026-03-28T07:00:00Z", "2026-03-29T06:00:00Z", "2026-03-30T06:00:00Z"],
+            expected: &[
+                "2026-03-27T07:00:00Z",
+                "2026-03-28T07:00:00Z",
+                "2026-03-29T06:00:00Z",
+                "2026-03-30T06:00:00Z",
+            ],
         },
         Row {
             name: "hourly counts elapsed hours across spring forward",
             recurrence: json!({"frequency": "Hour", "interval": 1, "startTime": "2026-03-29T00:30:00", "timeZone": "W. Europe Standard Time"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-03-28T23:30:00Z", "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z"],
+            expected: &[
+                "2026-03-28T23:30:00Z",
+                "2026-03-29T00:30:00Z",
+                "2026-03-29T01:30:00Z",
+            ],
         },
         Row {
             name: "a local time skipped by spring forward moves forward by the gap",
             recurrence: json!({"frequency": "Day", "interval": 1, "startTime": "2026-03-28T02:30:00", "timeZone": "W. Europe Standard Time"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-03-28T01:30:00Z", "2026-03-29T01:30:00Z", "2026-03-30T00:30:00Z"],
+            expected: &[
+                "2026-03-28T01:30:00Z",
+                "2026-03-29T01:30:00Z",
+                "2026-03-30T00:30:00Z",
+            ],
         },
         Row {
             name: "a local time repeated by fall back fires once, the first time",
             recurrence: json!({"frequency": "Day", "interval": 1, "startTime": "2026-10-24T02:30:00", "timeZone": "W. Europe Standard Time"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"],
+            expected: &[
+                "2026-10-24T00:30:00Z",
+                "2026-10-25T00:30:00Z",
+                "2026-10-26T01:30:00Z",
+            ],
         },
         Row {
             name: "a start with an offset is an instant; days count in the zone",
@@ -94,7 +119,11 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Day", "interval": 1, "schedule": {"hours": [8, 16], "minutes": [30]}}),
             anchor: "2026-01-01T10:00:00Z",
             after: "2026-01-01T10:00:00Z",
-            expected: &["2026-01-01T16:30:00Z", "2026-01-02T08:30:00Z", "2026-01-02T16:30:00Z"],
+            expected: &[
+                "2026-01-01T16:30:00Z",
+                "2026-01-02T08:30:00Z",
+                "2026-01-02T16:30:00Z",
+            ],
         },
         Row {
             name: "schedule: hours only take the anchor's minute",
@@ -108,7 +137,11 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Day", "interval": 1, "schedule": {"hours": [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23], "minutes": [0, 15, 30, 45]}}),
             anchor: "2026-01-01T23:37:10Z",
             after: "2026-01-01T23:37:10Z",
-            expected: &["2026-01-01T23:45:00Z", "2026-01-02T00:00:00Z", "2026-01-02T00:15:00Z"],
+            expected: &[
+                "2026-01-01T23:45:00Z",
+                "2026-01-02T00:00:00Z",
+                "2026-01-02T00:15:00Z",
+            ],
         },
         Row {
             name: "schedule: local hours in a zone across spring forward",
@@ -122,14 +155,22 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Week", "interval": 1, "startTime": "2026-01-01T00:00:00Z", "schedule": {"weekDays": ["Tuesday", "Thursday"], "hours": [17], "minutes": [0]}}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2025-12-01T00:00:00Z",
-            expected: &["2026-01-01T17:00:00Z", "2026-01-06T17:00:00Z", "2026-01-08T17:00:00Z"],
+            expected: &[
+                "2026-01-01T17:00:00Z",
+                "2026-01-06T17:00:00Z",
+                "2026-01-08T17:00:00Z",
+            ],
         },
         Row {
             name: "week: every other Monday at the start's time",
             recurrence: json!({"frequency": "Week", "interval": 2, "startTime": "2026-01-05T09:00:00Z", "schedule": {"weekDays": ["Monday"]}}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-01-05T09:00:00Z", "2026-01-19T09:00:00Z", "2026-02-02T09:00:00Z"],
+            expected: &[
+                "2026-01-05T09:00:00Z",
+                "2026-01-19T09:00:00Z",
+                "2026-02-02T09:00:00Z",
+            ],
         },
         Row {
             name: "week: a past start, looked up much later",
@@ -143,21 +184,33 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Month", "interval": 1, "startTime": "2026-01-01T00:00:00Z", "schedule": {"monthDays": [31], "hours": [0], "minutes": [0]}}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-01-31T00:00:00Z", "2026-03-31T00:00:00Z", "2026-05-31T00:00:00Z"],
+            expected: &[
+                "2026-01-31T00:00:00Z",
+                "2026-03-31T00:00:00Z",
+                "2026-05-31T00:00:00Z",
+            ],
         },
         Row {
             name: "month: -1 is the last day",
             recurrence: json!({"frequency": "Month", "interval": 1, "startTime": "2026-01-01T06:00:00Z", "schedule": {"monthDays": [-1]}}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-01-31T06:00:00Z", "2026-02-28T06:00:00Z", "2026-03-31T06:00:00Z"],
+            expected: &[
+                "2026-01-31T06:00:00Z",
+                "2026-02-28T06:00:00Z",
+                "2026-03-31T06:00:00Z",
+            ],
         },
         Row {
             name: "month without schedule: the 31st clamps to the month's end, counted from the start",
             recurrence: json!({"frequency": "Month", "interval": 1, "startTime": "2026-01-31T12:00:00Z"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2026-01-01T00:00:00Z",
-            expected: &["2026-01-31T12:00:00Z", "2026-02-28T12:00:00Z", "2026-03-31T12:00:00Z"],
+            expected: &[
+                "2026-01-31T12:00:00Z",
+                "2026-02-28T12:00:00Z",
+                "2026-03-31T12:00:00Z",
+            ],
         },
         Row {
             name: "every six months in W. Europe (corpus 14), no start: the local time is kept",
@@ -171,7 +224,12 @@ fn rows() -> Vec<Row> {
             recurrence: json!({"frequency": "Minute", "interval": 1, "startTime": "2026-01-01T00:00:00Z", "endTime": "2026-01-01T00:02:00Z"}),
             anchor: "2026-01-01T00:00:00Z",
             after: "2025-01-01T00:00:00Z",
-            expected: &["2026-01-01T00:00:00Z", "2026-01-01T00:01:00Z", "2026-01-01T00:02:00Z", "none"],
+            expected: &[
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T00:01:00Z",
+                "2026-01-01T00:02:00Z",
+                "none",
+            ],
         },
         Row {
             name: "seconds from long ago: computed, not walked",

@@ -20,6 +20,7 @@
 
 mod error;
 mod pool;
+mod recurrences;
 mod rows;
 mod runs;
 mod schema;
@@ -35,9 +36,9 @@ use deadpool_postgres::{Object, Pool};
 use error::DbError;
 use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun,
-    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
-    SaveWorkflow, StepCommit, Store, SubscriptionRecord, TriggerHistoryRecord, VersionRecord,
-    WaitRecord, WorkflowRecord,
+    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery,
+    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
+    TriggerHistoryRecord, VersionRecord, WaitRecord, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 
@@ -297,6 +298,29 @@ impl Store for PostgresStore {
 
     async fn release_all_leases(&self) -> store::Result<()> {
         in_transaction!(self, |tx| work::release_all_leases(&tx))
+    }
+
+    async fn set_recurrences(
+        &self,
+        workflow: &str,
+        timers: Vec<RecurrenceTimer>,
+    ) -> store::Result<()> {
+        in_transaction!(self, |tx| recurrences::set(&tx, workflow, &timers))
+    }
+
+    async fn list_recurrences(
+        &self,
+        workflow: Option<&str>,
+    ) -> store::Result<Vec<RecurrenceTimer>> {
+        on_connection!(self, |db| recurrences::list(&db, workflow))
+    }
+
+    async fn claim_recurrences(&self, claim: Claim) -> store::Result<Vec<RecurrenceTimer>> {
+        on_connection!(self, |db| recurrences::claim(&db, &claim))
+    }
+
+    async fn fire_recurrence(&self, fire: RecurrenceFire) -> store::Result<bool> {
+        in_transaction!(self, |tx| recurrences::fire(&tx, &fire))
     }
 
     async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {

@@ -14,7 +14,13 @@ use crate::pool;
 use deadpool_postgres::Object;
 
 /// The migrations, in order; the version of each is its position, from 1.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        "0002_recurrences",
+        include_str!("../migrations/0002_recurrences.sql"),
+    ),
+];
 
 /// The schema version this code writes: databases above it are refused.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

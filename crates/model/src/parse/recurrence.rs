@@ -52,9 +52,7 @@ pub(crate) fn parse(ctx: &mut Ctx, trigger: &Map<String, Value>, path: &Path) ->
             Some(frequency) => out.frequency = frequency,
             None => ctx.error(
                 &path.key("frequency"),
-                format!(
-                    "expected one of Second, Minute, Hour, Day, Week, Month, got {value}"
-                ),
+                format!("expected one of Second, Minute, Hour, Day, Week, Month, got {value}"),
             ),
         }
     }
@@ -142,13 +140,19 @@ fn schedule(ctx: &mut Ctx, value: &Value, frequency: Frequency, path: &Path) -> 
         .filter(|d| *d != 0)
         .collect();
     if object.contains_key("monthDays") && frequency != Frequency::Month {
-        ctx.error(&path.key("monthDays"), "monthDays applies to frequency Month");
+        ctx.error(
+            &path.key("monthDays"),
+            "monthDays applies to frequency Month",
+        );
     }
     if object.get("monthDays").is_some_and(|d| {
         d.as_array()
             .is_some_and(|a| a.iter().any(|v| integer(v) == Some(0)))
     }) {
-        ctx.error(&path.key("monthDays"), "a month day is 1 to 31, or -1 to -31");
+        ctx.error(
+            &path.key("monthDays"),
+            "a month day is 1 to 31, or -1 to -31",
+        );
     }
     if let Some(value) = object.get("weekDays") {
         if frequency != Frequency::Week {
@@ -172,7 +176,10 @@ fn numbers(
     };
     let path = path.key(key);
     let Some(items) = value.as_array() else {
-        ctx.error(&path, format!("expected an array, got {}", json_type(value)));
+        ctx.error(
+            &path,
+            format!("expected an array, got {}", json_type(value)),
+        );
         return Vec::new();
     };
     let mut out = Vec::with_capacity(items.len());
