@@ -1,10 +1,11 @@
 //! The imperative shell around the pure core: it owns the clock, the store, outbound HTTP and
 //! the tasks that move runs forward.
 //!
-//! [`Runtime::start`] spawns two loops — the *scheduler* (claims runs with due inbox events,
-//! applies them with [`hookflow_engine::step`], commits each step with its effects) and the
+//! [`Runtime::start`] spawns its loops — the *scheduler* (claims runs with due inbox events,
+//! applies them with [`hookflow_engine::step`], commits each step with its effects), the
 //! *effect executor* (claims outbox effects, makes the HTTP calls, reports outcomes back as
-//! events) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
+//! events), the unsubscribe worker and the *recurrence loop* (fires Recurrence triggers'
+//! occurrences) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
 //! about a waiting run lives in memory: a restart finds all work in the store.
 
 mod callbacks;
@@ -16,6 +17,7 @@ mod egress;
 mod error;
 mod outbound;
 mod parameter_sources;
+mod recurrences;
 mod redact;
 mod responders;
 mod runs;
@@ -89,6 +91,8 @@ struct Inner {
     effect_work: Notify,
     /// Wakes the unsubscribe worker: a subscription became due.
     subscription_work: Notify,
+    /// Wakes the recurrence loop: timers changed.
+    recurrence_work: Notify,
     /// Serialises changes to workflows (they may call subscribe, which must not interleave
     /// with another change of the same workflow's subscriptions).
     management: tokio::sync::Mutex<()>,
@@ -119,6 +123,7 @@ impl Runtime {
             run_work: Notify::new(),
             effect_work: Notify::new(),
             subscription_work: Notify::new(),
+            recurrence_work: Notify::new(),
             management: tokio::sync::Mutex::new(()),
             options,
             store,
@@ -130,12 +135,14 @@ impl Runtime {
         let effects = tokio::spawn(effects::run(handle.clone(), shutdown.clone()));
         // Intents a crash left half-done are settled before anything else changes workflows.
         handle.reconcile_subscriptions().await?;
+        handle.reconcile_recurrences().await?;
         let unsubscriber = tokio::spawn(subscriptions::run_unsubscribe_worker(
             handle.clone(),
-            shutdown,
+            shutdown.clone(),
         ));
+        let recurrences = tokio::spawn(recurrences::run(handle.clone(), shutdown));
         let joined = tokio::spawn(async move {
-            let _ = tokio::join!(scheduler, effects, unsubscriber);
+            let _ = tokio::join!(scheduler, effects, unsubscriber, recurrences);
         });
         Ok((handle, joined))
     }

@@ -70,6 +70,7 @@ impl Handle {
             .await?;
         self.inner.definitions.insert(&version_id, compiled.clone());
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         Ok(SaveResult {
             created: outcome.created,
             workflow: view(outcome.workflow, &stored, &compiled),
@@ -117,6 +118,7 @@ impl Handle {
             .await?
             .ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         self.view_of(record).await
     }
 
@@ -128,6 +130,7 @@ impl Handle {
             return Err(not_found(name));
         }
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         // Deleting a workflow cancels its runs (logicapps-spec §5.4); waiting webhook actions
         // unsubscribe as they are cancelled.
         self.cancel_running_runs(name).await
@@ -164,6 +167,7 @@ impl Handle {
             .await?
             .ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         self.view_of(record).await
     }
 
