@@ -10,6 +10,7 @@ mod control_flow;
 mod corpus;
 mod crash;
 mod outbound;
+mod recurrence;
 mod retries;
 mod runs;
 mod webhook_action;
