@@ -196,7 +196,8 @@ async fn one_long_run(engine: &Server, steps: usize) -> anyhow::Result<Row> {
     row.extra("timestamps_per_step_ms_late", late);
     let note = match (early, late) {
         (Some(e), Some(l)) if e == 0.0 && l == 0.0 => {
-            "action timestamps all equal (one engine step): see per-step row".to_owned()
+            "action timestamps equal within each window (one engine step): see per-step row"
+                .to_owned()
         }
         (Some(e), Some(l)) => format!(
             "timestamps: {e:.3} ms/step (1-{WINDOW}) vs {l:.3} ({}-{steps})",
