@@ -183,14 +183,13 @@ impl Recurrence {
             Frequency::Week => 7 * 25 * 3_600_000,
             _ => 31 * 25 * 3_600_000,
         };
-        let mut k =
+        let first =
             ((after_ms - start_ms) / (longest_unit_ms * i64::from(self.interval)) - 1).max(0);
-        for _ in 0..MAX_PERIODS {
+        for k in first..first + MAX_PERIODS {
             let occurrence = self.local_ms(start.checked_add(self.units(k)?).ok()?)?;
             if occurrence > after_ms {
                 return Some(occurrence);
             }
-            k += 1;
         }
         None
     }
@@ -220,8 +219,8 @@ impl Recurrence {
             .zone
             .to_datetime(Timestamp::from_millisecond(after_ms.max(start_ms)).ok()?)
             .date();
-        let mut p = (self.periods_between(first_period, from)? - 1).max(0);
-        for _ in 0..MAX_PERIODS {
+        let first = (self.periods_between(first_period, from)? - 1).max(0);
+        for p in first..first + MAX_PERIODS {
             let period = first_period.checked_add(self.units(p)?).ok()?;
             let mut best: Option<i64> = None;
             for day in self.days_of(period, start.date()) {
@@ -242,7 +241,6 @@ impl Recurrence {
             if best.is_some() {
                 return best;
             }
-            p += 1;
         }
         None
     }
