@@ -31,6 +31,10 @@ pub struct Limits {
     pub webhook_timeout_ms: u64,
     /// The longest `limit.timeout` a webhook action may set; longer ones are cut to it.
     pub max_webhook_timeout_ms: u64,
+    /// Most executions one step starts or skips; the rest of its work goes on in a later step
+    /// (`Event::Continue`). Keeps a step's cost, and the wait of other runs, bounded however
+    /// long a synchronous chain or loop is.
+    pub max_actions_per_step: u32,
 }
 
 /// Services the runtime provides to a step.

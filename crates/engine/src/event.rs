@@ -35,6 +35,20 @@ pub enum Event {
     /// A durable timer of a Wait action is due. `action` is the execution's key text (the
     /// name, with `#<repetition>` inside loops: see [`crate::Repetition`]).
     TimerFired { action: String },
+    /// The work a step left when it reached its budget (`Limits::max_actions_per_step`): the
+    /// run goes on from here in a later step, so one step does bounded work and other runs get
+    /// their turn in between.
+    Continue { agenda: Vec<Pending> },
+}
+
+/// One item of a step's agenda, by execution key text (see [`crate::Repetition`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "work")]
+pub enum Pending {
+    /// Start or skip the execution when its `runAfter` is decided.
+    Consider { action: String },
+    /// The execution reached a terminal status: its successors and container move on.
+    Finished { action: String },
 }
 
 /// What came back from an outbound HTTP call.

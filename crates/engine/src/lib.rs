@@ -17,6 +17,7 @@ mod effect;
 mod event;
 mod finish;
 mod on_cancel;
+mod on_continue;
 mod on_http_completed;
 mod on_start;
 mod on_timer_fired;
@@ -34,7 +35,7 @@ pub use context::{Environment, Limits, StepContext};
 pub use effect::{
     Effect, HttpRequest, OutboundAuth, OutboundSigning, Poll, ResponseMessage, Retry,
 };
-pub use event::{Event, HttpOutcome};
+pub use event::{Event, HttpOutcome, Pending};
 pub use plan::Plan;
 pub use repetition::{ActionKey, Repetition};
 pub use retry::{RetryPolicy, is_retryable_status};

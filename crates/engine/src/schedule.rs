@@ -6,12 +6,14 @@
 //! consider its successors, and tell its container). Synchronous actions finish inside the
 //! step that starts them, so one step walks as far as it can without waiting for the outside
 //! world; an agenda rather than recursion keeps a Foreach over 100,000 synchronous items from
-//! exhausting the stack.
+//! exhausting the stack. A step starts at most `Limits::max_actions_per_step` executions: the
+//! agenda left then is handed to a later step as an `Event::Continue` due at once, so per-step
+//! cost stays flat and other runs are stepped in between.
 
 use crate::step::enter;
 use crate::{
-    ActionKey, ActionState, ActionStatus, Repetition, RunState, StepContext, Transition, actions,
-    containers, finish,
+    ActionKey, ActionState, ActionStatus, Event, Pending, Repetition, RunState, StepContext, Timer,
+    Transition, actions, containers, finish,
 };
 use hookflow_model::{ActionId, RunAfterStatus};
 use serde_json::json;
@@ -29,6 +31,45 @@ pub(crate) enum Work {
 }
 
 impl Agenda {
+    /// The agenda a `Continue` event carries; `None` when a key does not belong to the
+    /// definition (it always does: a run keeps its version).
+    pub(crate) fn from_pending(ctx: &StepContext<'_>, pending: &[Pending]) -> Option<Self> {
+        let mut agenda = Agenda::default();
+        for item in pending {
+            agenda.0.push_back(match item {
+                Pending::Consider { action } => {
+                    Work::Consider(ActionKey::parse(ctx.definition, action)?)
+                }
+                Pending::Finished { action } => {
+                    Work::Finished(ActionKey::parse(ctx.definition, action)?)
+                }
+            });
+        }
+        Some(agenda)
+    }
+
+    /// The executions this agenda will consider (to re-establish loop progress).
+    pub(crate) fn considered(&self) -> impl Iterator<Item = &ActionKey> {
+        self.0.iter().filter_map(|work| match work {
+            Work::Consider(key) => Some(key),
+            Work::Finished(_) => None,
+        })
+    }
+
+    fn to_pending(&self, ctx: &StepContext<'_>) -> Vec<Pending> {
+        self.0
+            .iter()
+            .map(|work| match work {
+                Work::Consider(key) => Pending::Consider {
+                    action: key.text(ctx.definition),
+                },
+                Work::Finished(key) => Pending::Finished {
+                    action: key.text(ctx.definition),
+                },
+            })
+            .collect()
+    }
+
     pub(crate) fn consider(&mut self, key: ActionKey) {
         self.0.push_back(Work::Consider(key));
     }
@@ -45,6 +86,10 @@ pub(crate) fn drive(
     mut agenda: Agenda,
     transition: &mut Transition,
 ) {
+    let mut budget = ctx.limits.max_actions_per_step.max(1);
+    // Once the budget is spent, executions to consider wait for a later step, while finished
+    // ones are still followed through (cheap, and it leaves loop progress as the rows say).
+    let mut deferred = Agenda::default();
     while let Some(work) = agenda.0.pop_front() {
         // A Terminate action ended the run: nothing else starts.
         if state.status.is_terminal() {
@@ -55,12 +100,17 @@ pub(crate) fn drive(
                 if state.get(&key).is_some() {
                     continue;
                 }
+                if budget == 0 {
+                    deferred.consider(key);
+                    continue;
+                }
                 enter(state, transition, &key.repetition);
                 match readiness(state, ctx, &key) {
                     Readiness::NotYet => continue,
                     Readiness::Run => actions::start(state, ctx, &key, transition, &mut agenda),
                     Readiness::Skip(error) => skip(state, ctx, &key, error, transition),
                 }
+                budget -= 1;
                 if state.get(&key).is_some_and(|a| a.status.is_terminal()) {
                     agenda.finished(key);
                 }
@@ -85,6 +135,10 @@ pub(crate) fn drive(
     if state.status.is_terminal() {
         return;
     }
+    if !deferred.0.is_empty() {
+        continue_later(state, ctx, &deferred, transition);
+        return;
+    }
     // Containers finish only when their content has, so the top level decides.
     let settled = ctx.definition.top_level.iter().all(|&id| {
         state
@@ -95,6 +149,25 @@ pub(crate) fn drive(
         enter(state, transition, &Repetition::none());
         finish::complete_run(state, ctx, transition);
     }
+}
+
+/// Hands the rest of the agenda to a later step of this run, due at once. Loop progress is
+/// left as a restart would derive it from the rows; the `Continue` step restores the rest.
+fn continue_later(
+    state: &mut RunState,
+    ctx: &StepContext<'_>,
+    agenda: &Agenda,
+    transition: &mut Transition,
+) {
+    for key in agenda.considered() {
+        crate::on_continue::unstart_rowless(state, ctx, key);
+    }
+    transition.timers.push(Timer {
+        due_at: ctx.now,
+        event: Event::Continue {
+            agenda: agenda.to_pending(ctx),
+        },
+    });
 }
 
 /// After `finished` (in the iteration being worked on) reached a terminal status outside of

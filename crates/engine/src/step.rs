@@ -129,6 +129,9 @@ pub fn step(state: &mut RunState, event: Event, ctx: &StepContext<'_>) -> Transi
         Event::TimerFired { action } => {
             crate::on_timer_fired::handle(state, ctx, &action, &mut transition)
         }
+        Event::Continue { agenda } => {
+            crate::on_continue::handle(state, ctx, &agenda, &mut transition)
+        }
     }
     // Between steps the state addresses the executions outside loops.
     enter(state, &mut transition, &Repetition::none());

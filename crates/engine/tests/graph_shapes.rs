@@ -64,6 +64,7 @@ fn run_ladder(rungs: usize) -> (RunStatus, usize) {
             http_timeout_ms: 120_000,
             webhook_timeout_ms: 3_600_000,
             max_webhook_timeout_ms: 86_400_000,
+            max_actions_per_step: u32::MAX,
         },
     };
     let mut state = RunState::new(&definition, json!({ "name": "manual", "outputs": {} }));
@@ -108,6 +109,7 @@ fn a_foreach_over_the_maximum_of_items_ends_in_one_step() {
                 http_timeout_ms: 120_000,
                 webhook_timeout_ms: 3_600_000,
                 max_webhook_timeout_ms: 86_400_000,
+                max_actions_per_step: u32::MAX,
             },
         };
         let mut state = RunState::new(&definition, json!({ "name": "manual", "outputs": {} }));

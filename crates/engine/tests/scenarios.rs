@@ -95,6 +95,7 @@ struct Scenario {
     parameters: Map<String, Value>,
     trigger: Value,
     events: Vec<(i64, Event)>,
+    limits: Limits,
 }
 
 impl Scenario {
@@ -125,12 +126,20 @@ impl Scenario {
             })
             .collect();
         let plan = Plan::new(&definition);
+        // `maxActionsPerStep` makes a scenario's steps stop early (and go on with Continue).
+        let limits = Limits {
+            max_actions_per_step: value["maxActionsPerStep"]
+                .as_u64()
+                .map_or(LIMITS.max_actions_per_step, |n| n as u32),
+            ..LIMITS
+        };
         Self {
             definition,
             plan,
             parameters,
             trigger,
             events,
+            limits,
         }
     }
 
@@ -147,7 +156,7 @@ impl Scenario {
             run_id: "run-1",
             now,
             env,
-            limits: &LIMITS,
+            limits: &self.limits,
         }
     }
 }
@@ -156,6 +165,7 @@ const LIMITS: Limits = Limits {
     http_timeout_ms: 120_000,
     webhook_timeout_ms: 3_600_000,
     max_webhook_timeout_ms: 86_400_000,
+    max_actions_per_step: 1_000,
 };
 
 /// Random bits that count up from 1, so `guid()` is different each call yet reproducible.

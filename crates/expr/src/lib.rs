@@ -36,7 +36,9 @@ mod value;
 mod xml;
 
 pub use error::{Error, ErrorKind, Result, Span};
-pub use functions::{FunctionInfo, call_function, function_info, function_names};
+pub use functions::{
+    FunctionInfo, call_function, function_info, function_names, windows_time_zone,
+};
 pub use limits::{
     MAX_EXPRESSION_CHARS, MAX_FUEL, MAX_PARSE_DEPTH, MAX_RANGE_COUNT, MAX_RESULT_BYTES,
 };

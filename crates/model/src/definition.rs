@@ -121,13 +121,14 @@ pub enum TriggerKind {
     Request(RequestTrigger),
     /// `type: HttpWebhook`: subscribe on enable, a callback per fire.
     HttpWebhook(WebhookInputs),
-    /// `type: Recurrence`: the raw `recurrence` object (scheduling is its own issue).
-    Recurrence { recurrence: Value },
-    /// `type: Http`: a polling HTTP trigger that makes the request in `inputs` on the raw
-    /// `recurrence` schedule (real definitions use it, e.g. conformance `32-unicode-keys.json`).
+    /// `type: Recurrence`: fires on a schedule (the runtime keeps its next occurrence as a row).
+    Recurrence { recurrence: crate::Recurrence },
+    /// `type: Http`: a polling HTTP trigger that makes the request in `inputs` on the
+    /// `recurrence` schedule (validated; polling is not run yet). Real definitions use it, e.g.
+    /// conformance `32-unicode-keys.json`.
     Http {
         inputs: CompiledValue,
-        recurrence: Value,
+        recurrence: crate::Recurrence,
     },
 }
 

@@ -12,6 +12,7 @@ mod definition;
 mod diagnostic;
 mod parameters;
 mod parse;
+mod recurrence;
 mod validate;
 
 pub use definition::*;
@@ -20,3 +21,4 @@ pub use parameters::effective_parameters;
 pub use parse::duration::parse_duration_ms;
 pub use parse::signing::check_webhook_secret;
 pub use parse::{WorkflowDocument, parse_definition, parse_workflow_document};
+pub use recurrence::{Frequency, Recurrence, Schedule, StartTime};

@@ -12,6 +12,7 @@ mod ctx;
 mod document;
 pub(crate) mod duration;
 mod inputs;
+mod recurrence;
 pub(crate) mod signing;
 mod triggers;
 

@@ -110,8 +110,8 @@ fn summary(definition: &Definition) -> String {
             TriggerKind::HttpWebhook(w) => {
                 format!("HttpWebhook unsubscribe={}", w.unsubscribe.is_some())
             }
-            TriggerKind::Recurrence { recurrence } => format!("Recurrence {recurrence}"),
-            TriggerKind::Http { recurrence, .. } => format!("Http {recurrence}"),
+            TriggerKind::Recurrence { recurrence } => format!("Recurrence {}", recurrence.raw),
+            TriggerKind::Http { recurrence, .. } => format!("Http {}", recurrence.raw),
         };
         let _ = writeln!(
             out,

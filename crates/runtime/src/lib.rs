@@ -1,10 +1,11 @@
 //! The imperative shell around the pure core: it owns the clock, the store, outbound HTTP and
 //! the tasks that move runs forward.
 //!
-//! [`Runtime::start`] spawns two loops — the *scheduler* (claims runs with due inbox events,
-//! applies them with [`hookflow_engine::step`], commits each step with its effects) and the
+//! [`Runtime::start`] spawns its loops — the *scheduler* (claims runs with due inbox events,
+//! applies them with [`hookflow_engine::step`], commits each step with its effects), the
 //! *effect executor* (claims outbox effects, makes the HTTP calls, reports outcomes back as
-//! events) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
+//! events), the unsubscribe worker and the *recurrence loop* (fires Recurrence triggers'
+//! occurrences) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
 //! about a waiting run lives in memory: a restart finds all work in the store.
 
 mod callbacks;
@@ -17,6 +18,7 @@ mod egress;
 mod error;
 mod outbound;
 mod parameter_sources;
+mod recurrences;
 mod redact;
 mod responders;
 mod runs;
@@ -89,6 +91,9 @@ struct Inner {
     runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
     responders: responders::Responders,
     http: outbound::Outbound,
+    /// Wakes the recurrence loop: this node changed timers (other nodes' changes are found
+    /// by its polling, at most `IDLE_POLL` late).
+    recurrence_work: tokio::sync::Notify,
 }
 
 /// The way to talk to a running runtime. Cheap to clone.
@@ -119,6 +124,7 @@ impl Runtime {
             step_permits: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_steps)),
             runs: Default::default(),
             responders: Default::default(),
+            recurrence_work: tokio::sync::Notify::new(),
             options,
             store,
             clock,
@@ -129,12 +135,14 @@ impl Runtime {
         let effects = tokio::spawn(effects::run(handle.clone(), shutdown.clone()));
         // Intents a crash left half-done are settled before anything else changes workflows.
         handle.reconcile_subscriptions().await?;
+        handle.reconcile_recurrences().await?;
         let unsubscriber = tokio::spawn(subscriptions::run_unsubscribe_worker(
             handle.clone(),
-            shutdown,
+            shutdown.clone(),
         ));
+        let recurrences = tokio::spawn(recurrences::run(handle.clone(), shutdown));
         let joined = tokio::spawn(async move {
-            let _ = tokio::join!(scheduler, effects, unsubscriber);
+            let _ = tokio::join!(scheduler, effects, unsubscriber, recurrences);
         });
         Ok((handle, joined))
     }

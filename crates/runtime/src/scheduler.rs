@@ -27,6 +27,11 @@ pub(crate) const IDLE_POLL: Duration = Duration::from_millis(1000);
 /// load the loop turns thousands of times a second. Timeouts are late by at most this.
 const TIMEOUT_SWEEP_EVERY_MS: i64 = 50;
 
+/// Most executions one step starts: a longer synchronous stretch (a chain, a loop of
+/// Composes) goes on in further steps of its own, so a step's cost, its commit and the wait
+/// of other runs stay bounded.
+const ACTIONS_PER_STEP: u32 = 256;
+
 pub(crate) struct CachedRun {
     seq: i64,
     state: RunState,
@@ -162,6 +167,7 @@ fn apply(
         http_timeout_ms: options.http_timeout.as_millis() as u64,
         webhook_timeout_ms: options.webhook_timeout.as_millis() as u64,
         max_webhook_timeout_ms: options.max_webhook_timeout.as_millis() as u64,
+        max_actions_per_step: ACTIONS_PER_STEP,
     };
     let env = RunEnv {
         handle,
@@ -186,13 +192,23 @@ fn apply(
 }
 
 /// Once a step of the run (now at `cached.seq + 1`) is durable: answer callers, wake the
-/// effect executor, and keep the run cached only if a call is in flight — a run that merely
-/// waits (for a callback or a timer) is a row, not memory, and is reloaded when it moves.
+/// effect executor, and keep the run cached only if a call is in flight or its next step is
+/// due at once — a run that merely waits (for a callback or a timer) is a row, not memory,
+/// and is reloaded when it moves.
 fn committed(handle: &Handle, run_id: String, mut cached: CachedRun, transition: Transition) {
+    // A run that goes on in its next step (its work was cut at the step budget) stays cached
+    // too: reloading it from its rows each step would make a long run's steps grow.
+    let continues = transition
+        .timers
+        .iter()
+        .any(|t| matches!(t.event, Event::Continue { .. }));
     after_commit(handle, &run_id, &cached, transition);
+    if continues {
+        handle.wake_ups().runs.notify_one();
+    }
     cached.seq += 1;
-    let in_flight = cached.state.has_call_in_flight(&cached.compiled.definition);
-    if !cached.state.status.is_terminal() && in_flight {
+    let keep = continues || cached.state.has_call_in_flight(&cached.compiled.definition);
+    if !cached.state.status.is_terminal() && keep {
         handle
             .inner
             .runs

@@ -260,7 +260,7 @@ fn run_ids_of(answer: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn trigger_object(name: &str, outputs: Value, now: i64, tracking_id: &str) -> Value {
+pub(crate) fn trigger_object(name: &str, outputs: Value, now: i64, tracking_id: &str) -> Value {
     json!({
         "name": name,
         "inputs": {},
@@ -274,7 +274,7 @@ fn trigger_object(name: &str, outputs: Value, now: i64, tracking_id: &str) -> Va
     })
 }
 
-fn new_run(
+pub(crate) fn new_run(
     workflow: &str,
     version_id: &str,
     trigger_name: &str,
@@ -447,7 +447,7 @@ pub(crate) fn body_value(content_type: Option<&str>, body: &[u8]) -> Result<Valu
 }
 
 /// Trigger `conditions`: all must be true for a fire to start a run (logicapps-spec §4.4).
-fn conditions_hold(trigger: &Trigger, scope: &TriggerScope<'_>) -> Result<bool> {
+pub(crate) fn conditions_hold(trigger: &Trigger, scope: &TriggerScope<'_>) -> Result<bool> {
     for condition in &trigger.conditions {
         let value = condition
             .eval(scope)

@@ -72,6 +72,7 @@ impl Handle {
         let outcome = outcome?;
         self.inner.definitions.insert(&version_id, compiled.clone());
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         Ok(SaveResult {
             created: outcome.created,
             workflow: view(outcome.workflow, &stored, &compiled),
@@ -120,6 +121,7 @@ impl Handle {
         self.inner.workflows.invalidate(name);
         let record = record?.ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         self.view_of(record).await
     }
 
@@ -133,6 +135,7 @@ impl Handle {
             return Err(not_found(name));
         }
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         // Deleting a workflow cancels its runs (logicapps-spec §5.4); waiting webhook actions
         // unsubscribe as they are cancelled.
         self.cancel_running_runs(name).await
@@ -170,6 +173,7 @@ impl Handle {
         self.inner.workflows.invalidate(name);
         let record = record?.ok_or_else(|| not_found(name))?;
         self.settle_subscriptions(name).await?;
+        self.sync_recurrences(name).await?;
         self.view_of(record).await
     }
 

@@ -1,4 +1,4 @@
-//! Webhook state: the subscription ledger (`/api/subscriptions`, per workflow), each
+//! Triggers and webhook state: firing a Recurrence trigger now, the subscription ledger (`/api/subscriptions`, per workflow), each
 //! trigger's history of fires and subscribe/unsubscribe attempts, and the webhook actions
 //! waiting for their callbacks (`/api/waits`, per workflow).
 
@@ -6,7 +6,8 @@ use crate::{ApiError, AppState, extract::Query};
 use axum::{
     Json, Router,
     extract::{Path, State},
-    routing::get,
+    http::StatusCode,
+    routing::{get, post},
 };
 use hookflow_api as api;
 use hookflow_engine::format_time;
@@ -24,6 +25,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/workflows/{name}/triggers/{trigger}/histories",
             get(histories),
         )
+        .route("/workflows/{name}/triggers/{trigger}/run", post(run))
         .route("/waits", get(all_waits))
         .route("/workflows/{name}/waits", get(workflow_waits))
 }
@@ -53,6 +55,18 @@ async fn workflow_subscriptions(
 struct HistoryQuery {
     #[serde(alias = "$top")]
     top: Option<u32>,
+}
+
+/// Fires a Recurrence trigger now (Logic Apps' "Run trigger").
+async fn run(
+    State(state): State<AppState>,
+    Path((name, trigger)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let run_id = state.handle.run_trigger(&name, &trigger).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "runId": run_id })),
+    ))
 }
 
 async fn histories(

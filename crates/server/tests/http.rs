@@ -2702,6 +2702,7 @@ mod openapi {
             "/api/workflows/{name}/triggers/{trigger}/listCallbackUrl",
         ),
         ("GET", "/api/workflows/{name}/triggers/{trigger}/histories"),
+        ("POST", "/api/workflows/{name}/triggers/{trigger}/run"),
         ("GET", "/api/subscriptions"),
         ("GET", "/api/workflows/{name}/subscriptions"),
         ("GET", "/api/waits"),
@@ -3052,6 +3053,8 @@ mod openapi {
                     // With real names, only the expected refusals.
                     let expected_refusal = match operation["operationId"].as_str().unwrap() {
                         "cancelRun" => Some(409),
+                        // The probe's trigger is a Request trigger, not a Recurrence.
+                        "runTrigger" => Some(404),
                         // Signed URLs, called here without a signature.
                         id if id.starts_with("invokeTrigger")
                             || id.starts_with("callbackAction") =>

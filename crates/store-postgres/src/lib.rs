@@ -21,6 +21,7 @@
 mod error;
 mod locks;
 mod pool;
+mod recurrences;
 mod rows;
 mod runs;
 mod schema;
@@ -37,9 +38,10 @@ use deadpool_postgres::{Object, Pool};
 use error::DbError;
 use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
-    SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
-    TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
+    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery,
+    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
+    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock,
+    WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -359,6 +361,29 @@ impl Store for PostgresStore {
             wake::notify(&tx, &self.channel, Due::ALL).await
         });
         self.woke(Due::ALL, written)
+    }
+
+    async fn set_recurrences(
+        &self,
+        workflow: &str,
+        timers: Vec<RecurrenceTimer>,
+    ) -> store::Result<()> {
+        in_transaction!(self, |tx| recurrences::set(&tx, workflow, &timers))
+    }
+
+    async fn list_recurrences(
+        &self,
+        workflow: Option<&str>,
+    ) -> store::Result<Vec<RecurrenceTimer>> {
+        on_connection!(self, |db| recurrences::list(&db, workflow))
+    }
+
+    async fn claim_recurrences(&self, claim: Claim) -> store::Result<Vec<RecurrenceTimer>> {
+        on_connection!(self, |db| recurrences::claim(&db, &claim))
+    }
+
+    async fn fire_recurrence(&self, fire: RecurrenceFire) -> store::Result<bool> {
+        in_transaction!(self, |tx| recurrences::fire(&tx, &fire))
     }
 
     async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {

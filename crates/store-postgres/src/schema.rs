@@ -20,6 +20,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_subscription_leases",
         include_str!("../migrations/0002_subscription_leases.sql"),
     ),
+    (
+        "0003_recurrences",
+        include_str!("../migrations/0003_recurrences.sql"),
+    ),
 ];
 
 /// The schema version this code writes: databases above it are refused.

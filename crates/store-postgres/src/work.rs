@@ -264,6 +264,17 @@ pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> R
         )
         .await?;
     }
+    // A run that ended sends nothing more: its retries and polls due later, and calls not yet
+    // claimed, go. A call in flight (leased) completes into a run that ignores it; a claim
+    // racing this delete either leased the row first (it stays) or waits and finds it gone.
+    if step.run.as_ref().is_some_and(|u| u.status.is_terminal()) {
+        pool::execute(
+            tx,
+            "DELETE FROM outbox WHERE run_id = $1 AND lease_owner IS NULL",
+            &[&step.run_id],
+        )
+        .await?;
+    }
     insert_events(tx, &step.new_events).await?;
     insert_effects(tx, &step.run_id, &step.new_effects).await?;
     for wait in &step.waits {
@@ -491,7 +502,11 @@ pub(crate) async fn next_due(db: &impl GenericClient) -> Result<Option<i64>, DbE
            (SELECT min(greatest(due_at, lease_until + 1)) FROM outbox \
             WHERE lease_until IS NOT NULL), \
            (SELECT timeout_at FROM waits WHERE state = 'Waiting' \
-            ORDER BY timeout_at LIMIT 1))",
+            ORDER BY timeout_at LIMIT 1), \
+           (SELECT due_at FROM recurrences WHERE lease_until IS NULL \
+            ORDER BY due_at LIMIT 1), \
+           (SELECT min(greatest(due_at, lease_until + 1)) FROM recurrences \
+            WHERE lease_until IS NOT NULL))",
         &[],
     )
     .await?;
@@ -508,6 +523,13 @@ pub(crate) async fn release_all_leases(tx: &impl GenericClient) -> Result<(), Db
     pool::execute(
         tx,
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL",
+        &[],
+    )
+    .await?;
+    pool::execute(
+        tx,
+        "UPDATE recurrences SET lease_owner = NULL, lease_until = NULL \
+         WHERE lease_until IS NOT NULL",
         &[],
     )
     .await?;

@@ -16,6 +16,7 @@
 
 mod error;
 mod reader;
+mod recurrences;
 mod rows;
 mod runs;
 mod schema;
@@ -31,9 +32,10 @@ pub use writer::WriteStats;
 use async_trait::async_trait;
 use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RunQuery, RunRecord, SaveOutcome,
-    SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
-    TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
+    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery,
+    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
+    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock,
+    WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -290,6 +292,39 @@ impl Store for SqliteStore {
         self.writer.write(work::release_all_leases).await?;
         self.wake_ups.wake(Due::ALL);
         Ok(())
+    }
+
+    async fn set_recurrences(
+        &self,
+        workflow: &str,
+        timers: Vec<RecurrenceTimer>,
+    ) -> store::Result<()> {
+        let workflow = workflow.to_owned();
+        self.writer
+            .write(move |conn| recurrences::set(conn, &workflow, &timers))
+            .await
+    }
+
+    async fn list_recurrences(
+        &self,
+        workflow: Option<&str>,
+    ) -> store::Result<Vec<RecurrenceTimer>> {
+        let workflow = workflow.map(str::to_owned);
+        self.readers
+            .read(move |conn| recurrences::list(conn, workflow.as_deref()))
+            .await
+    }
+
+    async fn claim_recurrences(&self, claim: Claim) -> store::Result<Vec<RecurrenceTimer>> {
+        self.writer
+            .write(move |conn| recurrences::claim(conn, &claim))
+            .await
+    }
+
+    async fn fire_recurrence(&self, fire: RecurrenceFire) -> store::Result<bool> {
+        self.writer
+            .write(move |conn| recurrences::fire(conn, &fire))
+            .await
     }
 
     async fn record_fire(&self, fire: Fire) -> store::Result<FireOutcome> {

@@ -205,6 +205,12 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
             action.repetition,
         ])?;
     }
+    // A run that ended sends nothing more: its retries and polls due later, and calls not yet
+    // claimed, go. A call in flight (leased) completes into a run that ignores it.
+    if step.run.as_ref().is_some_and(|u| u.status.is_terminal()) {
+        conn.prepare_cached("DELETE FROM outbox WHERE run_id = ?1 AND lease_owner IS NULL")?
+            .execute([&step.run_id])?;
+    }
     for event in &step.new_events {
         insert_event(conn, &event.run_id, &event.event, event.due_at)?;
     }
@@ -353,7 +359,13 @@ pub(crate) fn next_due(conn: &Connection) -> Result<Option<i64>, DbError> {
                    WHERE lease_until IS NOT NULL) \
            UNION ALL \
            SELECT (SELECT timeout_at FROM waits WHERE state = 'Waiting' \
-                   ORDER BY timeout_at LIMIT 1))",
+                   ORDER BY timeout_at LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT due_at FROM recurrences WHERE lease_until IS NULL \
+                   ORDER BY due_at LIMIT 1) \
+           UNION ALL \
+           SELECT (SELECT min(max(due_at, lease_until + 1)) FROM recurrences \
+                   WHERE lease_until IS NOT NULL))",
     )?;
     Ok(select.query_row([], |row| row.get(0))?)
 }
@@ -365,6 +377,11 @@ pub(crate) fn release_all_leases(conn: &Connection) -> Result<(), DbError> {
     .execute([])?;
     conn.prepare_cached(
         "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_until IS NOT NULL",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "UPDATE recurrences SET lease_owner = NULL, lease_until = NULL \
+         WHERE lease_until IS NOT NULL",
     )?
     .execute([])?;
     Ok(())

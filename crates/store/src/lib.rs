@@ -88,8 +88,10 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_runs(&self, claim: Claim) -> Result<Vec<ClaimedRun>>;
     /// Applies one engine step atomically: deletes the consumed events, upserts action
     /// records, updates the run, appends new events and effects, bumps `seq` and releases the
-    /// lease. Fails with [`Error::Conflict`] (writing nothing) when the run's `seq` is not
-    /// `step.expected_seq`.
+    /// lease. A step that ends the run (a status other than `Running`) also deletes the run's
+    /// outbox effects that are not leased — retries and polls due later, calls not yet
+    /// started — so a cancelled or terminated run sends nothing more. Fails with
+    /// [`Error::Conflict`] (writing nothing) when the run's `seq` is not `step.expected_seq`.
     async fn commit_step(&self, step: StepCommit) -> Result<()>;
     /// Releases a run lease without changes (e.g. the step failed to load).
     async fn release_run(&self, run_id: &str, owner: &str) -> Result<()>;
@@ -108,8 +110,8 @@ pub trait Store: Send + Sync + 'static {
         outcome: NewEvent,
         lease_ms: Option<i64>,
     ) -> Result<Option<ClaimedRun>>;
-    /// The earliest `due_at` of any inbox event or effect that is not leased, for the
-    /// scheduler's sleep. `None` when there is no work at all.
+    /// The earliest `due_at` of any inbox event, effect or recurrence timer that is not leased,
+    /// for the scheduler's sleep. `None` when there is no work at all.
     async fn next_due(&self) -> Result<Option<i64>>;
     /// Drops every lease (single-node start-up: the previous process is gone).
     async fn release_all_leases(&self) -> Result<()>;
@@ -156,6 +158,23 @@ pub trait Store: Send + Sync + 'static {
     /// failed attempt). [`Error::Conflict`] (writing nothing) when another owner has taken
     /// the lease over; `Ok` when the effect is gone.
     async fn retry_effect(&self, effect_id: i64, owner: &str, due_at: i64) -> Result<()>;
+    // --- Recurrence timers --------------------------------------------------------------------
+
+    /// Makes `timers` the workflow's recurrence timers: a trigger's row whose `recurrence` is
+    /// unchanged is kept as it is (its due occurrence and lease too); a changed or new one is
+    /// written as given; rows of triggers not listed are deleted (an empty list: all).
+    async fn set_recurrences(&self, workflow: &str, timers: Vec<RecurrenceTimer>) -> Result<()>;
+    /// Recurrence timers of one workflow, or of all, by workflow and trigger.
+    async fn list_recurrences(&self, workflow: Option<&str>) -> Result<Vec<RecurrenceTimer>>;
+    /// Leases up to `claim.limit` timers due at `claim.now` with no live lease.
+    async fn claim_recurrences(&self, claim: Claim) -> Result<Vec<RecurrenceTimer>>;
+    /// Handles one occurrence of a claimed timer in one transaction: only if the timer is
+    /// still at `fire.occurrence` and leased by `fire.owner`, records the fire (runs and
+    /// history) and moves the timer to `fire.next` (releasing the lease) or deletes it.
+    /// Returns false, writing nothing, when the timer moved on, changed or is gone: an
+    /// occurrence starts its run exactly once, across crashes and nodes.
+    async fn fire_recurrence(&self, fire: RecurrenceFire) -> Result<bool>;
+
     /// Replaces one of the workflow's access keys (every URL signed with the old one stops
     /// working). `None` when no such workflow.
     async fn set_workflow_key(

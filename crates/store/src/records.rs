@@ -397,3 +397,35 @@ pub struct WaitRecord {
     /// The action's record: its inputs say whether subscribe has answered.
     pub action_inputs: Option<Value>,
 }
+
+/// The next occurrence of one Recurrence trigger of an enabled workflow: the trigger's timer,
+/// one row per `(workflow, trigger)`, claimed with a lease like any other work.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecurrenceTimer {
+    pub workflow: String,
+    pub trigger: String,
+    /// The trigger's `recurrence` object as saved: a save that changes it reschedules, one that
+    /// does not keeps the row (and its due occurrence) as it is.
+    pub recurrence: Value,
+    /// When the schedule was created: its start when the recurrence has no `startTime`.
+    pub anchor: i64,
+    /// The occurrence the timer waits for.
+    pub due_at: i64,
+}
+
+/// Input of [`crate::Store::fire_recurrence`]: what became of one occurrence of a claimed
+/// timer, and the next one.
+#[derive(Debug, Clone)]
+pub struct RecurrenceFire {
+    pub workflow: String,
+    pub trigger: String,
+    /// The occurrence handled (the timer's `due_at` when claimed).
+    pub occurrence: i64,
+    /// Who claimed the timer.
+    pub owner: String,
+    /// The run(s) and history entry of the fire; `None` for an occurrence that was missed and
+    /// is skipped.
+    pub fire: Option<Fire>,
+    /// The next occurrence; `None` when the schedule ended (the timer is deleted).
+    pub next: Option<i64>,
+}

@@ -17,9 +17,9 @@
 
 use crate::{
     ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome,
-    LeaseRun, NewEffect, NewEvent, NewRun, RunQuery, RunRecord, RunUpdate, SaveWorkflow,
-    StepCommit, Store, SubscriptionRecord, SubscriptionState, SubscriptionUpdate,
-    TriggerHistoryRecord, VersionRecord, WaitWrite, WorkflowRecord,
+    LeaseRun, NewEffect, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery, RunRecord,
+    RunUpdate, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
+    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitWrite, WorkflowRecord,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -73,6 +73,9 @@ macro_rules! store_conformance_tests {
             owed_unsubscribes_are_leased,
             a_workflow_lock_is_held_until_dropped,
             writes_that_make_work_due_wake_the_loops,
+            a_step_ending_the_run_drops_its_unsent_effects,
+            recurrence_timers_are_kept_replaced_and_deleted,
+            a_recurrence_occurrence_fires_once,
         );
     };
     (@cases $make:expr; $($case:ident),* $(,)?) => {
@@ -1666,6 +1669,239 @@ pub fn save(
         primary_key: primary.into(),
         secondary_key: secondary.into(),
     }
+}
+
+pub async fn a_step_ending_the_run_drops_its_unsent_effects(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    // One call going out now, one retry due later.
+    with_effects(&*store, &[T0, T0 + 5_000]).await;
+    let in_flight = store.claim_effects(claim("x", T0)).await.unwrap().remove(0);
+    push(&*store, "r1", json!({"cancel": true}), T0 + 1).await;
+    let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
+    let cancel = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        run: Some(finished(RunStatus::Cancelled, T0 + 1)),
+        ..step("a", claimed[0].seq, "r1")
+    };
+    store.commit_step(cancel).await.unwrap();
+    // The retry due later is gone; the call in flight completes (and the run ignores it).
+    assert!(
+        store
+            .claim_effects(claim("y", T0 + 10 * LEASE))
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.id == in_flight.id),
+        "only the call in flight may be left"
+    );
+    store
+        .complete_effect(
+            in_flight.id,
+            "y",
+            NewEvent {
+                run_id: "r1".into(),
+                event: json!({"outcome": 200}),
+                due_at: T0 + 2,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_effects(claim("z", T0 + 100 * LEASE))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn timer(trigger: &str, recurrence: Value, due_at: i64) -> RecurrenceTimer {
+    RecurrenceTimer {
+        workflow: WF.into(),
+        trigger: trigger.into(),
+        recurrence,
+        anchor: T0,
+        due_at,
+    }
+}
+
+async fn timers(store: &dyn Store) -> Vec<(String, i64)> {
+    store
+        .list_recurrences(Some(WF))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.trigger, t.due_at))
+        .collect()
+}
+
+pub async fn recurrence_timers_are_kept_replaced_and_deleted(store: Arc<dyn Store>) {
+    let every = |n: u32| json!({"frequency": "Minute", "interval": n});
+    store
+        .set_recurrences(
+            WF,
+            vec![timer("a", every(1), T0), timer("b", every(2), T0 + 10)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        timers(&*store).await,
+        [("a".to_owned(), T0), ("b".to_owned(), T0 + 10)]
+    );
+    assert_eq!(store.next_due().await.unwrap(), Some(T0));
+    // Unchanged: kept with its due occurrence; changed: rescheduled; missing: deleted.
+    store
+        .set_recurrences(
+            WF,
+            vec![
+                timer("a", every(1), T0 + 999),
+                timer("b", every(3), T0 + 50),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        timers(&*store).await,
+        [("a".to_owned(), T0), ("b".to_owned(), T0 + 50)]
+    );
+    store
+        .set_recurrences(WF, vec![timer("b", every(3), T0 + 50)])
+        .await
+        .unwrap();
+    assert_eq!(timers(&*store).await, [("b".to_owned(), T0 + 50)]);
+    store
+        .set_recurrences("other", vec![timer("a", every(1), T0)])
+        .await
+        .unwrap();
+    store.set_recurrences(WF, Vec::new()).await.unwrap();
+    assert!(timers(&*store).await.is_empty());
+    assert_eq!(store.list_recurrences(None).await.unwrap().len(), 1);
+}
+
+pub async fn a_recurrence_occurrence_fires_once(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    let recurrence = json!({"frequency": "Second", "interval": 1});
+    store
+        .set_recurrences(WF, vec![timer("tick", recurrence, T0)])
+        .await
+        .unwrap();
+    let claim_at = |owner: &str, now: i64| Claim {
+        owner: owner.into(),
+        now,
+        lease_ms: LEASE,
+        limit: 10,
+    };
+    assert!(
+        store
+            .claim_recurrences(claim_at("a", T0 - 1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let claimed = store.claim_recurrences(claim_at("a", T0)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        (claimed[0].trigger.as_str(), claimed[0].due_at),
+        ("tick", T0)
+    );
+    assert!(
+        store
+            .claim_recurrences(claim_at("b", T0))
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let fire = |owner: &str, run_id: &str, next: Option<i64>| RecurrenceFire {
+        workflow: WF.into(),
+        trigger: "tick".into(),
+        occurrence: T0,
+        owner: owner.into(),
+        fire: Some(Fire {
+            runs: vec![new_run(run_id, T0)],
+            history: history(&format!("h-{run_id}"), T0, Some(run_id)),
+            dedup: None,
+        }),
+        next,
+    };
+    assert!(
+        !store
+            .fire_recurrence(fire("b", "r0", Some(T0 + 1_000)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .fire_recurrence(fire("a", "r1", Some(T0 + 1_000)))
+            .await
+            .unwrap()
+    );
+    // The same occurrence again (a retry after a lost answer, another node): nothing.
+    assert!(
+        !store
+            .fire_recurrence(fire("a", "r2", Some(T0 + 1_000)))
+            .await
+            .unwrap()
+    );
+    assert_eq!(ids_of_runs(&*store).await, ["r1"]);
+    assert_eq!(timers(&*store).await, [("tick".to_owned(), T0 + 1_000)]);
+
+    // A node whose lease ran out cannot fire what another node claimed since.
+    let late = store
+        .claim_recurrences(claim_at("a", T0 + 1_000))
+        .await
+        .unwrap();
+    assert_eq!(late[0].due_at, T0 + 1_000);
+    let again = store
+        .claim_recurrences(claim_at("c", T0 + 1_000 + LEASE + 1))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    let stale = RecurrenceFire {
+        occurrence: T0 + 1_000,
+        ..fire("a", "r3", Some(T0 + 2_000))
+    };
+    assert!(!store.fire_recurrence(stale).await.unwrap());
+    // A missed occurrence moves the timer without a run; a schedule that ended deletes it.
+    let skipped = RecurrenceFire {
+        occurrence: T0 + 1_000,
+        fire: None,
+        ..fire("c", "r4", None)
+    };
+    assert!(store.fire_recurrence(skipped).await.unwrap());
+    assert_eq!(ids_of_runs(&*store).await, ["r1"]);
+    assert!(timers(&*store).await.is_empty());
+
+    // Start-up releases timer leases too.
+    store
+        .set_recurrences(
+            WF,
+            vec![timer(
+                "tick",
+                json!({"frequency": "Hour", "interval": 1}),
+                T0,
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_recurrences(claim_at("a", T0))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.release_all_leases().await.unwrap();
+    assert_eq!(
+        store
+            .claim_recurrences(claim_at("b", T0))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// Creates the workflow the suite's runs belong to.

@@ -1,9 +1,10 @@
 //! The scenarios of issue 7, one module each, in the order they run. A scenario returns one
 //! [`Row`] per figure (a figure whose engine feature has not landed is a "not available yet"
-//! row, e.g. long-run's Foreach).
+//! row).
 
 pub mod ingest;
 pub mod long_run;
+pub mod loop_steps;
 pub mod pg;
 pub mod waiting;
 pub mod webhook_action;

@@ -11,6 +11,7 @@ mod control_flow;
 mod corpus;
 mod crash;
 mod outbound;
+mod recurrence;
 mod retries;
 mod runs;
 mod signing;

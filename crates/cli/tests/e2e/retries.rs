@@ -1,6 +1,7 @@
 //! Retry policies of the Http action (spec §5.5): a service that fails twice then succeeds,
 //! retried on a `fixed` policy, with the engine killed between attempts (the schedule is rows:
-//! the retry row and the action's `retryHistory` survive the restart).
+//! the retry row and the action's `retryHistory` survive the restart); a cancelled run's
+//! scheduled retry is never sent.
 
 use crate::support::{Engine, Service, fire, request_workflow};
 use serde_json::{Value, json};
@@ -94,4 +95,57 @@ fn ms_of_day(time: &Value) -> i64 {
     let parts: Vec<i64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
     let millis: i64 = format!("{fraction:0<3}")[..3].parse().unwrap();
     ((parts[0] * 60 + parts[1]) * 60 + parts[2]) * 1_000 + millis
+}
+
+/// A cancelled run's retry, already scheduled as an outbox row due later, is never sent: the
+/// cancel step deletes it. Proof by order, not by waiting a fixed time: a second run with the
+/// same policy, started after the cancel, gets two retries out (each due later than the
+/// cancelled run's would have been) while the cancelled run's path sees only its first call.
+#[tokio::test]
+async fn a_cancelled_runs_scheduled_retry_is_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&dir);
+    let service = Service::start().await;
+    let document = request_workflow(json!({
+        "Call": {
+            "type": "Http",
+            "inputs": {
+                "method": "POST",
+                "uri": format!("{}/flaky/99/@{{triggerBody()['name']}}", service.base),
+                "retryPolicy": { "type": "fixed", "count": 3, "interval": "PT2S" }
+            },
+            "runAfter": {}
+        }
+    }));
+    let (status, body) = engine.put_workflow("retrying", &document).await;
+    assert_eq!(status, 201, "{body}");
+    let url = engine.callback_url("retrying", "manual").await;
+
+    let (status, cancelled, _) = fire(&engine.client, &url, json!({ "name": "a" })).await;
+    assert_eq!(status, 202);
+    let cancelled = cancelled.unwrap();
+    // The first attempt failed and its retry is scheduled.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while history(&engine.actions("retrying", &cancelled).await[0]).is_empty() {
+        assert!(Instant::now() < deadline, "no retry scheduled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, body) = engine
+        .post(
+            &format!("/api/workflows/retrying/runs/{cancelled}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let run = engine.wait_for_end("retrying", &cancelled).await;
+    assert_eq!(run["status"], "Cancelled", "{run}");
+
+    let (status, _, _) = fire(&engine.client, &url, json!({ "name": "b" })).await;
+    assert_eq!(status, 202);
+    service.wait_for("/flaky/99/b", 3).await;
+    assert_eq!(
+        service.received_on("/flaky/99/a").len(),
+        1,
+        "the cancelled run's retry went out"
+    );
 }

@@ -30,6 +30,12 @@ use crate::{Error, Value};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// The zone of a Windows time-zone name (`W. Europe Standard Time`), as `convertTimeZone`
+/// reads it; `None` for a name it does not know. Shared with recurrence schedules.
+pub fn windows_time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
+    timezone::lookup(name).ok()
+}
+
 pub(crate) type EagerFn = fn(&Ctx, &[Value]) -> Result<Value, Error>;
 pub(crate) type LazyFn = fn(&Ctx, &[Node]) -> Result<Value, Error>;
 

@@ -80,7 +80,7 @@ fn parse_trigger(ctx: &mut Ctx, name: &str, raw: &Value, path: &Path) -> Option<
             inputs::parse_webhook(ctx, object.get("inputs"), &inputs_path, path).1,
         ),
         "recurrence" => TriggerKind::Recurrence {
-            recurrence: recurrence(ctx, object, path),
+            recurrence: super::recurrence::parse(ctx, object, path),
         },
         "http" => {
             let inputs = match ctx.required(object, "inputs", path) {
@@ -95,7 +95,7 @@ fn parse_trigger(ctx: &mut Ctx, name: &str, raw: &Value, path: &Path) -> Option<
             };
             TriggerKind::Http {
                 inputs,
-                recurrence: recurrence(ctx, object, path),
+                recurrence: super::recurrence::parse(ctx, object, path),
             }
         }
         _ => {
@@ -177,39 +177,6 @@ fn request(ctx: &mut Ctx, object: &Map<String, Value>, path: &Path) -> RequestTr
     }
     trigger.verification = super::signing::parse_verification(ctx, inputs, &path);
     trigger
-}
-
-/// The `recurrence` object, checked for a known `frequency` and a positive `interval`, and
-/// kept raw (scheduling reads it).
-fn recurrence(ctx: &mut Ctx, object: &Map<String, Value>, path: &Path) -> Value {
-    let Some(value) = ctx.required(object, "recurrence", path) else {
-        return Value::Null;
-    };
-    let path = path.key("recurrence");
-    let Some(recurrence) = ctx.object(value, &path) else {
-        return Value::Null;
-    };
-    let frequencies = ["Second", "Minute", "Hour", "Day", "Week", "Month"];
-    match ctx.required(recurrence, "frequency", &path) {
-        Some(Value::String(f))
-            if f.contains('@') || frequencies.iter().any(|k| k.eq_ignore_ascii_case(f)) => {}
-        Some(other) => ctx.error(
-            &path.key("frequency"),
-            format!("expected one of {}, got {other}", frequencies.join(", ")),
-        ),
-        None => {}
-    }
-    // Exported templates sometimes write the interval as a string (`"1"`).
-    let interval_ok = match ctx.required(recurrence, "interval", &path) {
-        None => true,
-        Some(Value::Number(n)) => n.as_u64().is_some_and(|n| n >= 1),
-        Some(Value::String(s)) => s.contains('@') || s.trim().parse::<u64>().is_ok_and(|n| n >= 1),
-        Some(_) => false,
-    };
-    if !interval_ok {
-        ctx.error(&path.key("interval"), "expected a positive integer");
-    }
-    value.clone()
 }
 
 /// `conditions`: `[{"expression": "@..."}]`, all of which must hold for a fire to start a run.
