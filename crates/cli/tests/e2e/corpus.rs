@@ -771,6 +771,20 @@ async fn run_row(engine: &Engine, service: &Service, row: &Row) -> Result<Outcom
         wait_until_ended(engine, &name, &run_id).await
     };
     let actions = engine.actions(&name, &run_id).await;
+    // Calls another run makes (a Recurrence's first occurrence, fired at save) may land after
+    // this run ended: await the expected count (more is still caught by the check).
+    for check in row
+        .checks
+        .iter()
+        .filter(|_| matches!(row.fire, Fire::Recurrence))
+    {
+        if let Check::Calls(method, path, want) = check {
+            let full = format!("{prefix}{path}");
+            let matches =
+                |r: &Received| r.path == full && (method.is_empty() || r.method == *method);
+            service.wait_for_matching(&full, matches, *want).await;
+        }
+    }
     let received = service
         .received()
         .into_iter()
