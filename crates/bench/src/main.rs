@@ -20,10 +20,6 @@ mod scenarios;
 
 use clap::Parser;
 
-/// The same allocator as the engine, so that the bare-axum baseline (served by this binary) is
-/// the ceiling of the same stack.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use report::{Machine, Report, Row};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 

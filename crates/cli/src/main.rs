@@ -9,11 +9,6 @@ mod table;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc rather than glibc malloc: the engine allocates small, short-lived values from many
-/// threads, where glibc spent ~15% of the CPU under load (measured with the bench harness).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// hookflow: a self-hosted workflow engine for Logic Apps definitions, started and resumed by
 /// webhooks.
 #[derive(Debug, Parser)]
