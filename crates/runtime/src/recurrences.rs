@@ -100,7 +100,10 @@ impl Handle {
         let (fire, started) =
             self.scheduled_fire(&record, &compiled, definition_trigger, now, now)?;
         let run_id = fire.history.run_id.clone();
-        self.inner.store.record_fire(fire).await?;
+        if let Err(error) = self.inner.store.record_fire(fire).await {
+            scheduler::not_started(self, &started);
+            return Err(error.into());
+        }
         self.after_fire(started);
         Ok(run_id)
     }
@@ -227,7 +230,11 @@ impl Handle {
             fire: Some(fire),
             next,
         };
-        if self.inner.store.fire_recurrence(handled).await? {
+        let fired = self.inner.store.fire_recurrence(handled).await;
+        if !matches!(fired, Ok(true)) {
+            scheduler::not_started(self, &started);
+        }
+        if fired? {
             self.after_fire(started);
         } else {
             tracing::debug!(workflow = %timer.workflow, trigger = %timer.trigger,

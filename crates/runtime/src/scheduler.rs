@@ -7,8 +7,8 @@
 
 use crate::{Handle, SyncReply, compiled::Compiled};
 use hookflow_engine::{
-    ActionState, Effect, Environment, Event, Limits, RunFields, RunState, StepContext, Transition,
-    Unsubscribe, WaitChange,
+    ActionState, Effect, Environment, Event, Limits, RunFields, RunState, RunStatus, StepContext,
+    Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
     ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunUpdate, StepCommit,
@@ -196,17 +196,34 @@ fn apply(
 /// due at once — a run that merely waits (for a callback or a timer) is a row, not memory,
 /// and is reloaded when it moves.
 fn committed(handle: &Handle, run_id: String, mut cached: CachedRun, transition: Transition) {
-    // A run that goes on in its next step (its work was cut at the step budget) stays cached
-    // too: reloading it from its rows each step would make a long run's steps grow.
-    let continues = transition
+    let continues = continues(&transition);
+    let state = &cached.state;
+    after_commit(
+        handle,
+        &run_id,
+        state.status,
+        state.error.as_ref(),
+        transition,
+    );
+    cached.seq += 1;
+    keep_cached(handle, run_id, cached, continues);
+}
+
+/// Whether the step cut its work at the step budget: the run goes on in its next step.
+fn continues(transition: &Transition) -> bool {
+    transition
         .timers
         .iter()
-        .any(|t| matches!(t.event, Event::Continue { .. }));
-    after_commit(handle, &run_id, &cached, transition);
+        .any(|t| matches!(t.event, Event::Continue { .. }))
+}
+
+/// Caches a run (at the `seq` its committed step left it) that is moving: with a call in flight
+/// or continuing — reloading a continuing run from its rows each step would make a long run's
+/// steps grow. A run that merely waits is not kept.
+fn keep_cached(handle: &Handle, run_id: String, cached: CachedRun, continues: bool) {
     if continues {
         handle.wake_ups().runs.notify_one();
     }
-    cached.seq += 1;
     let keep = continues || cached.state.has_call_in_flight(&cached.compiled.definition);
     if !cached.state.status.is_terminal() && keep {
         handle
@@ -223,7 +240,8 @@ fn committed(handle: &Handle, run_id: String, mut cached: CachedRun, transition:
 /// commit, and its first calls go out as soon as the trigger's caller is answered.
 pub(crate) struct Started {
     run_id: String,
-    cached: CachedRun,
+    status: RunStatus,
+    error: Option<Value>,
     transition: Transition,
 }
 
@@ -251,19 +269,39 @@ pub(crate) fn start(
         events: Vec::new(),
     };
     let commit = build_commit(handle, &claimed, &cached, &transition, now);
-    (
-        Started {
-            run_id: run_id.to_owned(),
-            cached,
-            transition,
-        },
-        commit,
-    )
+    let started = Started {
+        run_id: run_id.to_owned(),
+        status: cached.state.status,
+        error: cached.state.error.clone(),
+        transition,
+    };
+    // Cached now, at the seq the commit will leave it at, not after the commit: the run's
+    // next step may come as soon as the commit is durable (its first call answered), and a
+    // state cached after that step would be stale — kept, unused, until the run next moves.
+    cached.seq = 1;
+    let continues = continues(&started.transition);
+    keep_cached(handle, run_id.to_owned(), cached, continues);
+    (started, commit)
 }
 
 /// After the run and its first step are durable.
 pub(crate) fn started(handle: &Handle, started: Started) {
-    committed(handle, started.run_id, started.cached, started.transition);
+    let Started {
+        run_id,
+        status,
+        error,
+        transition,
+    } = started;
+    after_commit(handle, &run_id, status, error.as_ref(), transition);
+}
+
+/// Runs whose fire was not recorded (it failed, or repeated an earlier delivery) leave the
+/// cache `start` put them in.
+pub(crate) fn not_started(handle: &Handle, started: &[Started]) {
+    let mut runs = handle.inner.runs.lock().expect("runs lock");
+    for run in started {
+        runs.remove(&run.run_id);
+    }
 }
 
 /// The run's state at the claimed `seq`: from the cache when it is current, else the store.
@@ -446,7 +484,13 @@ fn action_unsubscribe(
 
 /// Once a step is durable: answer synchronous callers (the store woke the loops for the
 /// work the step made).
-fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: Transition) {
+fn after_commit(
+    handle: &Handle,
+    run_id: &str,
+    status: RunStatus,
+    error: Option<&Value>,
+    transition: Transition,
+) {
     for effect in transition.effects {
         if let Effect::Respond { response, .. } = effect {
             handle
@@ -455,12 +499,12 @@ fn after_commit(handle: &Handle, run_id: &str, cached: &CachedRun, transition: T
                 .reply(run_id, SyncReply::Response(response));
         }
     }
-    if cached.state.status.is_terminal() {
+    if status.is_terminal() {
         handle.inner.responders.reply(
             run_id,
             SyncReply::RunEnded {
-                status: cached.state.status.as_str().to_owned(),
-                error: cached.state.error.clone(),
+                status: status.as_str().to_owned(),
+                error: error.cloned(),
             },
         );
     }

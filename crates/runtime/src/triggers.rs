@@ -193,11 +193,13 @@ impl Handle {
             Ok(outcome) => outcome,
             Err(error) => {
                 self.inner.responders.forget(&run_ids[0]);
+                crate::scheduler::not_started(self, &started);
                 return Err(error.into());
             }
         };
         if let FireOutcome::Duplicate { answer } = outcome {
             self.inner.responders.forget(&run_ids[0]);
+            crate::scheduler::not_started(self, &started);
             return Ok(Fired::Duplicate {
                 run_ids: run_ids_of(&answer),
             });
