@@ -5,7 +5,9 @@
 //! winner's answer again).
 
 use crate::{
-    Error, Handle, Result, signing,
+    Error, Handle, Result,
+    scheduler::StepSlot,
+    signing,
     signing::{API_VERSION, SAS_VERSION},
     standard_webhooks,
     trigger_scope::TriggerScope,
@@ -88,18 +90,19 @@ impl Handle {
             headers,
             body,
         };
+        let slot = StepSlot::try_take(self);
         let delivery = CallbackDelivery {
             run_id: run_id.to_owned(),
             action: action.to_owned(),
             delivery_key: delivery_key(&request.headers),
             event: serde_json::to_value(event).expect("events serialize"),
             now: self.now(),
-            lease: Some(self.lease_run()),
+            lease: slot.as_ref().map(|_| self.lease_run()),
         };
         match self.inner.store.accept_callback(delivery).await? {
             CallbackOutcome::Accepted { claimed } => {
-                if let Some(claimed) = claimed {
-                    crate::scheduler::step_claimed(self, claimed);
+                if let (Some(claimed), Some(slot)) = (claimed, slot) {
+                    crate::scheduler::step_claimed(self, claimed, slot);
                 }
                 Ok(CallbackAnswer::Accepted)
             }

@@ -2,7 +2,10 @@
 //! in number), and reports each outcome to its run's inbox — deleting the effect in the same
 //! transaction, so an outcome is recorded exactly once even if the call was made twice.
 
-use crate::{Handle, scheduler::wait_for_work};
+use crate::{
+    Handle,
+    scheduler::{StepSlot, wait_for_work},
+};
 use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
 use hookflow_store::{Claim, EffectRecord, NewEvent};
 use std::sync::Arc;
@@ -133,13 +136,19 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
         event: serde_json::to_value(event).expect("events serialize"),
         due_at: handle.now(),
     };
+    let slot = StepSlot::try_take(handle);
+    let lease_ms = slot.as_ref().map(|_| handle.lease_run().lease_ms);
     match handle
         .inner
         .store
-        .complete_effect(record.id, owner, outcome, Some(handle.lease_run().lease_ms))
+        .complete_effect(record.id, owner, outcome, lease_ms)
         .await
     {
-        Ok(Some(claimed)) => crate::scheduler::step_claimed(handle, claimed),
+        Ok(Some(claimed)) => {
+            if let Some(slot) = slot {
+                crate::scheduler::step_claimed(handle, claimed, slot)
+            }
+        }
         Ok(None) => {}
         // The lease ran out and another node took the effect over: its outcome counts.
         Err(hookflow_store::Error::Conflict(_)) => {

@@ -92,16 +92,31 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Steps a run this node leased where it recorded the run's event (a callback, an effect's
-/// outcome): no claim round trip. Shares the scheduler's bound on concurrent steps.
-pub(crate) fn step_claimed(handle: &Handle, run: ClaimedRun) {
+/// One of the scheduler's step slots, taken before a run's event is recorded (a callback, an
+/// effect's outcome) so that the run is leased there only when this node can step it at once.
+/// Without a free slot the event waits as an inbox row for the regular claim: a backlog stays
+/// on disk, never as tasks queued in memory.
+pub(crate) struct StepSlot(tokio::sync::OwnedSemaphorePermit);
+
+impl StepSlot {
+    pub(crate) fn try_take(handle: &Handle) -> Option<StepSlot> {
+        handle
+            .inner
+            .step_permits
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(StepSlot)
+    }
+}
+
+/// Steps a run this node leased where it recorded the run's event, in the slot taken for it:
+/// no claim round trip.
+pub(crate) fn step_claimed(handle: &Handle, run: ClaimedRun, slot: StepSlot) {
     let handle = handle.clone();
     tokio::spawn(async move {
-        let Ok(permit) = handle.inner.step_permits.clone().acquire_owned().await else {
-            return;
-        };
         step_run(&handle, run).await;
-        drop(permit);
+        drop(slot);
     });
 }
 
