@@ -6,6 +6,7 @@
 
 use crate::{
     Error, Handle, Result,
+    compiled::Compiled,
     scheduler::StepSlot,
     signing,
     signing::{API_VERSION, SAS_VERSION},
@@ -71,8 +72,12 @@ impl Handle {
                 "workflow '{workflow}' is disabled"
             )));
         }
-        self.verify_action_callback(&record.name, run_id, action, &request)
-            .await?;
+        // Read now: verifying needs the run's version, and its step can start from it.
+        let preloaded = match crate::scheduler::preload(self, run_id).await {
+            Err(Error::NotFound(_)) => Err(not_waiting(run_id, action)),
+            preloaded => preloaded,
+        }?;
+        self.verify_action_callback(&record.name, preloaded.compiled(), action, &request)?;
         let mut headers = Map::new();
         let content_type = request
             .headers
@@ -102,7 +107,7 @@ impl Handle {
         match self.inner.store.accept_callback(delivery).await? {
             CallbackOutcome::Accepted { claimed } => {
                 if let (Some(claimed), Some(slot)) = (claimed, slot) {
-                    crate::scheduler::step_claimed(self, claimed, slot);
+                    crate::scheduler::step_claimed(self, claimed, slot, Some(preloaded));
                 }
                 Ok(CallbackAnswer::Accepted)
             }
@@ -112,9 +117,7 @@ impl Handle {
                 "TimedOut" => "the action timed out".to_owned(),
                 _ => "the action no longer waits for a callback".to_owned(),
             })),
-            CallbackOutcome::NotFound => Err(Error::NotFound(format!(
-                "waiting action '{action}' of run '{run_id}'"
-            ))),
+            CallbackOutcome::NotFound => Err(not_waiting(run_id, action)),
         }
     }
 }
@@ -122,19 +125,13 @@ impl Handle {
 impl Handle {
     /// Checks the callback against the waiting action's `callbackVerification`, from the
     /// version the run started on, before the wait is touched.
-    async fn verify_action_callback(
+    fn verify_action_callback(
         &self,
         workflow: &str,
-        run_id: &str,
+        compiled: &Compiled,
         action: &str,
         request: &InboundRequest,
     ) -> Result<()> {
-        let Some(run) = self.inner.store.get_run(run_id).await? else {
-            return Err(Error::NotFound(format!(
-                "waiting action '{action}' of run '{run_id}'"
-            )));
-        };
-        let compiled = self.compiled(&run.version_id).await?;
         // Inside a loop the key names the iteration: `Name#000003`.
         let name = action.rsplit_once('#').map_or(action, |(name, _)| name);
         let verification = compiled.definition.action_id(name).and_then(|id| {
@@ -160,6 +157,10 @@ impl Handle {
             self.now(),
         )
     }
+}
+
+fn not_waiting(run_id: &str, action: &str) -> Error {
+    Error::NotFound(format!("waiting action '{action}' of run '{run_id}'"))
 }
 
 /// The permission an action callback URL grants.

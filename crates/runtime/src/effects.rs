@@ -146,7 +146,7 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     {
         Ok(Some(claimed)) => {
             if let Some(slot) = slot {
-                crate::scheduler::step_claimed(handle, claimed, slot)
+                crate::scheduler::step_claimed(handle, claimed, slot, None)
             }
         }
         Ok(None) => {}

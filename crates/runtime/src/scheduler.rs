@@ -11,7 +11,7 @@ use hookflow_engine::{
     Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
-    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunUpdate, StepCommit,
+    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate, StepCommit,
     SubscriptionRecord, SubscriptionState, WaitWrite,
 };
 use serde_json::Value;
@@ -96,28 +96,83 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
 /// effect's outcome) so that the run is leased there only when this node can step it at once.
 /// Without a free slot the event waits as an inbox row for the regular claim: a backlog stays
 /// on disk, never as tasks queued in memory.
-pub(crate) struct StepSlot(tokio::sync::OwnedSemaphorePermit);
+pub(crate) struct StepSlot {
+    /// Held, never read: the slot is free again when this drops.
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
 
 impl StepSlot {
     pub(crate) fn try_take(handle: &Handle) -> Option<StepSlot> {
-        handle
-            .inner
-            .step_permits
-            .clone()
-            .try_acquire_owned()
-            .ok()
-            .map(StepSlot)
+        let permit = handle.inner.step_permits.clone().try_acquire_owned().ok()?;
+        Some(StepSlot { _permit: permit })
     }
 }
 
 /// Steps a run this node leased where it recorded the run's event, in the slot taken for it:
-/// no claim round trip.
-pub(crate) fn step_claimed(handle: &Handle, run: ClaimedRun, slot: StepSlot) {
+/// no claim round trip. A state preloaded at the claimed `seq` saves reading it again.
+pub(crate) fn step_claimed(
+    handle: &Handle,
+    run: ClaimedRun,
+    slot: StepSlot,
+    preloaded: Option<Preloaded>,
+) {
     let handle = handle.clone();
     tokio::spawn(async move {
-        step_run(&handle, run).await;
+        match preloaded {
+            Some(Preloaded::Read {
+                run: record,
+                compiled,
+            }) if record.seq == run.seq => match restore(&handle, record, compiled).await {
+                Ok(cached) => step_loaded(&handle, run, cached).await,
+                Err(error) => {
+                    tracing::error!(run_id = run.run_id, %error, "loading run failed")
+                }
+            },
+            _ => step_run(&handle, run).await,
+        }
         drop(slot);
     });
+}
+
+/// A run read ahead of recording an event for it (a callback, which needs the run's version
+/// to be verified first): when the recording leases the run at the `seq` read, its step
+/// starts from this row instead of reading it again. Its action rows are read only then: the
+/// run may turn out to be leased by another step.
+pub(crate) enum Preloaded {
+    /// The run is cached (an outbound call of it is in flight): its step will use the cache.
+    Cached(Arc<Compiled>),
+    Read {
+        run: RunRecord,
+        compiled: Arc<Compiled>,
+    },
+}
+
+impl Preloaded {
+    /// The compiled version the run runs.
+    pub(crate) fn compiled(&self) -> &Arc<Compiled> {
+        match self {
+            Preloaded::Cached(compiled) => compiled,
+            Preloaded::Read { compiled, .. } => compiled,
+        }
+    }
+}
+
+/// Reads a run ahead of recording an event for it (see `Preloaded`).
+pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Preloaded> {
+    let cached = handle
+        .inner
+        .runs
+        .lock()
+        .expect("runs lock")
+        .get(run_id)
+        .map(|cached| cached.compiled.clone());
+    match cached {
+        Some(compiled) => Ok(Preloaded::Cached(compiled)),
+        None => {
+            let (run, compiled) = read_run(handle, run_id).await?;
+            Ok(Preloaded::Read { run, compiled })
+        }
+    }
 }
 
 /// Sleeps until notified, until the next due item, or `IDLE_POLL`. False on shutdown.
@@ -141,15 +196,18 @@ pub(crate) async fn wait_for_work(
 
 /// Applies a claimed run's due events and commits the result.
 async fn step_run(handle: &Handle, claimed: ClaimedRun) {
-    let run_id = claimed.run_id.clone();
-    let mut cached = match load(handle, &claimed).await {
-        Ok(cached) => cached,
+    match load(handle, &claimed).await {
+        Ok(cached) => step_loaded(handle, claimed, cached).await,
         Err(error) => {
             // The lease is kept: the run is retried when it expires, not in a hot loop.
-            tracing::error!(run_id, %error, "loading run failed");
-            return;
+            tracing::error!(run_id = claimed.run_id, %error, "loading run failed");
         }
-    };
+    }
+}
+
+/// `step_run` once the run's state at the claimed `seq` is at hand.
+async fn step_loaded(handle: &Handle, claimed: ClaimedRun, mut cached: CachedRun) {
+    let run_id = claimed.run_id.clone();
     let now = handle.now();
     let events = claimed.events.iter().filter_map(|inbox_event| {
         serde_json::from_value(inbox_event.event.clone())
@@ -330,14 +388,33 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
     if let Some(cached) = cached.filter(|c| c.seq == claimed.seq) {
         return Ok(cached);
     }
-    let store = &handle.inner.store;
-    let run = store
-        .get_run(&claimed.run_id)
+    let (run, compiled) = read_run(handle, &claimed.run_id).await?;
+    restore(handle, run, compiled).await
+}
+
+/// The run's state as stored.
+/// The run's row and its compiled version.
+async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Arc<Compiled>)> {
+    let run = handle
+        .inner
+        .store
+        .get_run(run_id)
         .await?
-        .ok_or_else(|| crate::Error::NotFound(format!("run '{}'", claimed.run_id)))?;
+        .ok_or_else(|| crate::Error::NotFound(format!("run '{run_id}'")))?;
     let compiled = handle.compiled(&run.version_id).await?;
-    let actions = store
-        .list_actions(&claimed.run_id)
+    Ok((run, compiled))
+}
+
+/// The run's state from its row and its action rows.
+async fn restore(
+    handle: &Handle,
+    run: RunRecord,
+    compiled: Arc<Compiled>,
+) -> crate::Result<CachedRun> {
+    let actions = handle
+        .inner
+        .store
+        .list_actions(&run.id)
         .await?
         .into_iter()
         .map(|a| {
