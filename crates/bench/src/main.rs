@@ -23,6 +23,11 @@ use clap::Parser;
 use report::{Machine, Report, Row};
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
+/// The engine's allocator, so that the bare-axum baseline (served by this binary) is the
+/// ceiling of the same stack.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     version,

@@ -9,6 +9,13 @@ mod table;
 
 use clap::{Parser, Subcommand};
 
+/// jemalloc rather than glibc malloc: the engine allocates small, short-lived values on many
+/// threads (and frees them on others), where glibc spent ~20% of the CPU under load, much of it
+/// waiting on arena locks. mimalloc was faster still but kept ~100 MiB after a burst of parked
+/// runs; jemalloc returns it (measured with the bench harness: docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// hookflow: a self-hosted workflow engine for Logic Apps definitions, started and resumed by
 /// webhooks.
 #[derive(Debug, Parser)]
