@@ -122,7 +122,7 @@ pub(crate) fn step_claimed(
             Some(Preloaded::Read {
                 run: record,
                 compiled,
-            }) if record.seq == run.seq => match restore(&handle, record, compiled).await {
+            }) if record.seq == run.seq => match restore(&handle, *record, compiled).await {
                 Ok(cached) => step_loaded(&handle, run, cached).await,
                 Err(error) => {
                     tracing::error!(run_id = run.run_id, %error, "loading run failed")
@@ -142,7 +142,7 @@ pub(crate) enum Preloaded {
     /// The run is cached (an outbound call of it is in flight): its step will use the cache.
     Cached(Arc<Compiled>),
     Read {
-        run: RunRecord,
+        run: Box<RunRecord>,
         compiled: Arc<Compiled>,
     },
 }
@@ -170,7 +170,10 @@ pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Prel
         Some(compiled) => Ok(Preloaded::Cached(compiled)),
         None => {
             let (run, compiled) = read_run(handle, run_id).await?;
-            Ok(Preloaded::Read { run, compiled })
+            Ok(Preloaded::Read {
+                run: Box::new(run),
+                compiled,
+            })
         }
     }
 }
