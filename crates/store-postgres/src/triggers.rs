@@ -94,8 +94,9 @@ pub(crate) async fn put_subscription(
     db: &impl GenericClient,
     sub: &SubscriptionRecord,
 ) -> Result<(), DbError> {
-    pool::execute(
+    insert_entry(
         db,
+        sub,
         concat!(
             "INSERT INTO subscriptions (",
             subscription_columns!(),
@@ -109,23 +110,6 @@ pub(crate) async fn put_subscription(
              next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
              created_at = excluded.created_at, updated_at = excluded.updated_at"
         ),
-        &[
-            &sub.id,
-            &sub.workflow,
-            &sub.trigger,
-            &sub.version_id,
-            &sub.state.as_str(),
-            &sub.target,
-            &sub.fingerprint,
-            &sub.callback_url,
-            &sub.subscribe_response,
-            &sub.unsubscribe,
-            &rows::count_param(sub.attempts)?,
-            &sub.next_attempt_at,
-            &sub.last_error,
-            &sub.created_at,
-            &sub.updated_at,
-        ],
     )
     .await?;
     Ok(())
@@ -136,14 +120,33 @@ pub(crate) async fn insert_subscription(
     db: &impl GenericClient,
     sub: &SubscriptionRecord,
 ) -> Result<(), DbError> {
-    let inserted = pool::execute(
+    let inserted = insert_entry(
         db,
+        sub,
         concat!(
             "INSERT INTO subscriptions (",
             subscription_columns!(),
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO NOTHING"
         ),
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(store::Error::Conflict(format!("subscription {}", sub.id)).into());
+    }
+    Ok(())
+}
+
+/// Runs `insert` (an INSERT of every column, `$1`..`$15` in `subscription_columns!` order,
+/// with its ON CONFLICT clause) for `sub`; the rows it wrote.
+async fn insert_entry(
+    db: &impl GenericClient,
+    sub: &SubscriptionRecord,
+    insert: &str,
+) -> Result<u64, DbError> {
+    pool::execute(
+        db,
+        insert,
         &[
             &sub.id,
             &sub.workflow,
@@ -162,11 +165,7 @@ pub(crate) async fn insert_subscription(
             &sub.updated_at,
         ],
     )
-    .await?;
-    if inserted == 0 {
-        return Err(store::Error::Conflict(format!("subscription {}", sub.id)).into());
-    }
-    Ok(())
+    .await
 }
 
 /// Applies a ledger transition if the entry is still in the expected state (and leased by
