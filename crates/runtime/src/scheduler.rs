@@ -84,7 +84,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
                 .expect("semaphore never closed");
             let handle = handle.clone();
             tasks.spawn(async move {
-                step_run(&handle, run).await;
+                step_run(&handle, run, None).await;
                 drop(permit);
             });
         }
@@ -109,7 +109,7 @@ impl StepSlot {
 }
 
 /// Steps a run this node leased where it recorded the run's event, in the slot taken for it:
-/// no claim round trip. A state preloaded at the claimed `seq` saves reading it again.
+/// no claim round trip.
 pub(crate) fn step_claimed(
     handle: &Handle,
     run: ClaimedRun,
@@ -118,18 +118,7 @@ pub(crate) fn step_claimed(
 ) {
     let handle = handle.clone();
     tokio::spawn(async move {
-        match preloaded {
-            Some(Preloaded::Read {
-                run: record,
-                compiled,
-            }) if record.seq == run.seq => match restore(&handle, *record, compiled).await {
-                Ok(cached) => step_loaded(&handle, run, cached).await,
-                Err(error) => {
-                    tracing::error!(run_id = run.run_id, %error, "loading run failed")
-                }
-            },
-            _ => step_run(&handle, run).await,
-        }
+        step_run(&handle, run, preloaded).await;
         drop(slot);
     });
 }
@@ -198,19 +187,16 @@ pub(crate) async fn wait_for_work(
 }
 
 /// Applies a claimed run's due events and commits the result.
-async fn step_run(handle: &Handle, claimed: ClaimedRun) {
-    match load(handle, &claimed).await {
-        Ok(cached) => step_loaded(handle, claimed, cached).await,
+async fn step_run(handle: &Handle, claimed: ClaimedRun, preloaded: Option<Preloaded>) {
+    let run_id = claimed.run_id.clone();
+    let mut cached = match load(handle, &claimed, preloaded).await {
+        Ok(cached) => cached,
         Err(error) => {
             // The lease is kept: the run is retried when it expires, not in a hot loop.
-            tracing::error!(run_id = claimed.run_id, %error, "loading run failed");
+            tracing::error!(run_id, %error, "loading run failed");
+            return;
         }
-    }
-}
-
-/// `step_run` once the run's state at the claimed `seq` is at hand.
-async fn step_loaded(handle: &Handle, claimed: ClaimedRun, mut cached: CachedRun) {
-    let run_id = claimed.run_id.clone();
+    };
     let now = handle.now();
     let events = claimed.events.iter().filter_map(|inbox_event| {
         serde_json::from_value(inbox_event.event.clone())
@@ -381,7 +367,12 @@ pub(crate) fn not_started(handle: &Handle, started: &[Started]) {
 }
 
 /// The run's state at the claimed `seq`: from the cache when it is current, else the store.
-async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun> {
+/// A row read ahead (`Preloaded`) at that `seq` saves reading it again.
+async fn load(
+    handle: &Handle,
+    claimed: &ClaimedRun,
+    preloaded: Option<Preloaded>,
+) -> crate::Result<CachedRun> {
     let cached = handle
         .inner
         .runs
@@ -391,11 +382,13 @@ async fn load(handle: &Handle, claimed: &ClaimedRun) -> crate::Result<CachedRun>
     if let Some(cached) = cached.filter(|c| c.seq == claimed.seq) {
         return Ok(cached);
     }
-    let (run, compiled) = read_run(handle, &claimed.run_id).await?;
+    let (run, compiled) = match preloaded {
+        Some(Preloaded::Read { run, compiled }) if run.seq == claimed.seq => (*run, compiled),
+        _ => read_run(handle, &claimed.run_id).await?,
+    };
     restore(handle, run, compiled).await
 }
 
-/// The run's state as stored.
 /// The run's row and its compiled version.
 async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Arc<Compiled>)> {
     let run = handle

@@ -10,6 +10,7 @@ use hookflow_store::{
     self as store, Claim, DedupKey, Fire, FireOutcome, SubscriptionRecord, SubscriptionUpdate,
     TriggerHistoryRecord,
 };
+use tokio_postgres::types::ToSql;
 
 /// How many expired delivery keys one fire deletes on its way.
 const EXPIRED_KEYS_PER_FIRE: i64 = 100;
@@ -94,7 +95,7 @@ pub(crate) async fn put_subscription(
     db: &impl GenericClient,
     sub: &SubscriptionRecord,
 ) -> Result<(), DbError> {
-    insert_entry(
+    write_entry(
         db,
         sub,
         concat!(
@@ -110,6 +111,7 @@ pub(crate) async fn put_subscription(
              next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error, \
              created_at = excluded.created_at, updated_at = excluded.updated_at"
         ),
+        &[],
     )
     .await?;
     Ok(())
@@ -120,7 +122,7 @@ pub(crate) async fn insert_subscription(
     db: &impl GenericClient,
     sub: &SubscriptionRecord,
 ) -> Result<(), DbError> {
-    let inserted = insert_entry(
+    let inserted = write_entry(
         db,
         sub,
         concat!(
@@ -129,6 +131,7 @@ pub(crate) async fn insert_subscription(
             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO NOTHING"
         ),
+        &[],
     )
     .await?;
     if inserted == 0 {
@@ -137,35 +140,35 @@ pub(crate) async fn insert_subscription(
     Ok(())
 }
 
-/// Runs `insert` (an INSERT of every column, `$1`..`$15` in `subscription_columns!` order,
-/// with its ON CONFLICT clause) for `sub`; the rows it wrote.
-async fn insert_entry(
+/// Runs `sql` with every column of `sub` as `$1`..`$15` (in `subscription_columns!` order),
+/// then `extra` as `$16`...; the rows it wrote.
+async fn write_entry(
     db: &impl GenericClient,
     sub: &SubscriptionRecord,
-    insert: &str,
+    sql: &str,
+    extra: &[&(dyn ToSql + Sync)],
 ) -> Result<u64, DbError> {
-    pool::execute(
-        db,
-        insert,
-        &[
-            &sub.id,
-            &sub.workflow,
-            &sub.trigger,
-            &sub.version_id,
-            &sub.state.as_str(),
-            &sub.target,
-            &sub.fingerprint,
-            &sub.callback_url,
-            &sub.subscribe_response,
-            &sub.unsubscribe,
-            &rows::count_param(sub.attempts)?,
-            &sub.next_attempt_at,
-            &sub.last_error,
-            &sub.created_at,
-            &sub.updated_at,
-        ],
-    )
-    .await
+    let attempts = rows::count_param(sub.attempts)?;
+    let state = sub.state.as_str();
+    let columns: [&(dyn ToSql + Sync); 15] = [
+        &sub.id,
+        &sub.workflow,
+        &sub.trigger,
+        &sub.version_id,
+        &state,
+        &sub.target,
+        &sub.fingerprint,
+        &sub.callback_url,
+        &sub.subscribe_response,
+        &sub.unsubscribe,
+        &attempts,
+        &sub.next_attempt_at,
+        &sub.last_error,
+        &sub.created_at,
+        &sub.updated_at,
+    ];
+    let params: Vec<&(dyn ToSql + Sync)> = columns.iter().chain(extra).copied().collect();
+    pool::execute(db, sql, &params).await
 }
 
 /// Applies a ledger transition if the entry is still in the expected state (and leased by
@@ -176,33 +179,16 @@ pub(crate) async fn update_subscription(
     update: &SubscriptionUpdate,
 ) -> Result<(), DbError> {
     let sub = &update.record;
-    let changed = pool::execute(
+    let changed = write_entry(
         db,
+        sub,
         "UPDATE subscriptions SET workflow = $2, trigger_name = $3, version_id = $4, \
          state = $5, target = $6, fingerprint = $7, callback_url = $8, \
          subscribe_response = $9, unsubscribe = $10, attempts = $11, next_attempt_at = $12, \
          last_error = $13, created_at = $14, updated_at = $15, \
          lease_owner = NULL, lease_until = NULL \
          WHERE id = $1 AND state = $16 AND ($17::text IS NULL OR lease_owner = $17)",
-        &[
-            &sub.id,
-            &sub.workflow,
-            &sub.trigger,
-            &sub.version_id,
-            &sub.state.as_str(),
-            &sub.target,
-            &sub.fingerprint,
-            &sub.callback_url,
-            &sub.subscribe_response,
-            &sub.unsubscribe,
-            &rows::count_param(sub.attempts)?,
-            &sub.next_attempt_at,
-            &sub.last_error,
-            &sub.created_at,
-            &sub.updated_at,
-            &update.expected.as_str(),
-            &update.owner,
-        ],
+        &[&update.expected.as_str(), &update.owner],
     )
     .await?;
     if changed == 0 {
