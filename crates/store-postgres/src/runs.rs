@@ -9,8 +9,10 @@ use deadpool_postgres::GenericClient;
 use hookflow_store::{ActionRecord, NewRun, RunQuery, RunRecord};
 
 /// Inserts the run and its first inbox event (due at once: at the run's start time).
+/// Inserts a new run with its first event, or with its first step (`NewRun::first_fields`).
 pub(crate) async fn create(tx: &impl GenericClient, new: &NewRun) -> Result<(), DbError> {
     let run = &new.run;
+    let first = new.first_fields();
     pool::execute(
         tx,
         concat!(
@@ -23,30 +25,20 @@ pub(crate) async fn create(tx: &impl GenericClient, new: &NewRun) -> Result<(), 
             &run.workflow,
             &run.version_id,
             &run.trigger_name,
-            &run.status.as_str(),
+            &first.status.as_str(),
             &run.start_time,
-            &run.end_time,
+            &first.end_time,
             &run.trigger,
-            &run.outputs,
-            &run.error,
-            &run.seq,
-            &run.variables,
+            &first.outputs,
+            &first.error,
+            &first.seq,
+            &first.variables,
         ],
     )
     .await?;
     match &new.started {
         None => work::insert_event(tx, &run.id, &new.first_event, run.start_time).await,
-        Some(step) => {
-            // As if the step's owner had claimed the run: the step commits through the same
-            // fenced path as every other, in this transaction.
-            pool::execute(
-                tx,
-                "UPDATE runs SET lease_owner = $2, lease_until = $3 WHERE id = $1",
-                &[&run.id, &step.owner, &run.start_time],
-            )
-            .await?;
-            work::commit_step(tx, step).await
-        }
+        Some(step) => work::write_step_rows(tx, step).await,
     }
 }
 

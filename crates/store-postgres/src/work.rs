@@ -225,7 +225,15 @@ pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> R
         };
         return Err(error.into());
     }
+    write_step_rows(tx, step).await
+}
 
+/// Everything a step writes besides its run row: consumed events, action rows, effects,
+/// events, waits and ledger entries.
+pub(crate) async fn write_step_rows(
+    tx: &impl GenericClient,
+    step: &StepCommit,
+) -> Result<(), DbError> {
     if !step.consumed_events.is_empty() {
         pool::execute(
             tx,

@@ -8,8 +8,10 @@ use hookflow_store::{ActionRecord, NewRun, RunQuery, RunRecord};
 use rusqlite::{Connection, params};
 
 /// Inserts the run and its first inbox event (due at once: at the run's start time).
+/// Inserts a new run with its first event, or with its first step (`NewRun::first_fields`).
 pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<(), DbError> {
     let run = &new.run;
+    let first = new.first_fields();
     conn.prepare_cached(concat!(
         "INSERT INTO runs (",
         run_columns!(),
@@ -20,26 +22,18 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<(), DbError> {
         run.workflow,
         run.version_id,
         run.trigger_name,
-        run.status.as_str(),
+        first.status.as_str(),
         run.start_time,
-        run.end_time,
+        first.end_time,
         rows::json_text(&run.trigger),
-        rows::optional_json_text(run.outputs.as_ref()),
-        rows::optional_json_text(run.error.as_ref()),
-        run.seq,
-        rows::optional_json_text(run.variables.as_ref()),
+        rows::optional_json_text(first.outputs),
+        rows::optional_json_text(first.error),
+        first.seq,
+        rows::optional_json_text(first.variables),
     ])?;
     match &new.started {
         None => work::insert_event(conn, &run.id, &new.first_event, run.start_time),
-        Some(step) => {
-            // As if the step's owner had claimed the run: the step commits through the same
-            // fenced path as every other, in this transaction.
-            conn.prepare_cached(
-                "UPDATE runs SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
-            )?
-            .execute(params![run.id, step.owner, run.start_time])?;
-            work::commit_step(conn, step)
-        }
+        Some(step) => work::write_step_rows(conn, step),
     }
 }
 

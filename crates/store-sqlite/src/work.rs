@@ -175,7 +175,12 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
         };
         return Err(error.into());
     }
+    write_step_rows(conn, step)
+}
 
+/// Everything a step writes besides its run row: consumed events, action rows, effects,
+/// events, waits and ledger entries.
+pub(crate) fn write_step_rows(conn: &Connection, step: &StepCommit) -> Result<(), DbError> {
     let mut consume = conn.prepare_cached("DELETE FROM inbox WHERE id = ?1 AND run_id = ?2")?;
     for event_id in &step.consumed_events {
         consume.execute(params![event_id, step.run_id])?;

@@ -90,14 +90,46 @@ pub struct ActionRecord {
 
 /// Input of [`crate::Store::create_run`] and of a fire: the run (status Running, `seq` 0) and
 /// either the first event of its inbox or, when the caller already took the first step, that
-/// step — applied in the same transaction as the run's creation (as if `owner` had claimed
-/// it), so the run and its first step cost one commit.
+/// step — applied in the same transaction as the run's creation (the row written once, as the
+/// step leaves it: see [`NewRun::first_fields`]), so the run and its first step cost one
+/// commit.
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub run: RunRecord,
     pub first_event: Value,
     /// The first step, already taken (`expected_seq` 0); `first_event` is then not stored.
     pub started: Option<StepCommit>,
+}
+
+/// The fields of a run's row that its steps change, as [`NewRun::first_fields`] gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FirstFields<'a> {
+    pub status: RunStatus,
+    pub end_time: Option<i64>,
+    pub outputs: Option<&'a Value>,
+    pub error: Option<&'a Value>,
+    pub variables: Option<&'a Value>,
+    pub seq: i64,
+}
+
+impl NewRun {
+    /// The changing fields of the run's row as first written: as its first step left them
+    /// when it was taken (`seq` one on), else as created. The row is then written once — its
+    /// insert is the step's fence, as a run id is either new or refused.
+    pub fn first_fields(&self) -> FirstFields<'_> {
+        let run = &self.run;
+        let update = self.started.as_ref().and_then(|step| step.run.as_ref());
+        FirstFields {
+            status: update.map_or(run.status, |u| u.status),
+            end_time: update.map_or(run.end_time, |u| u.end_time),
+            outputs: update.map_or(run.outputs.as_ref(), |u| u.outputs.as_ref()),
+            error: update.map_or(run.error.as_ref(), |u| u.error.as_ref()),
+            variables: update
+                .and_then(|u| u.variables.as_ref())
+                .or(run.variables.as_ref()),
+            seq: run.seq + i64::from(self.started.is_some()),
+        }
+    }
 }
 
 /// Filter and page of [`crate::Store::list_runs`].
