@@ -148,7 +148,10 @@ impl Handle {
                 },
             });
         }
-        let triggers = split(definition_trigger, &scope, &trigger_object)?;
+        let triggers = match split(definition_trigger, &scope, &trigger_object)? {
+            Some(items) => items,
+            None => vec![trigger_object],
+        };
         // Each run's first step is taken here and committed with the run itself.
         let mut started = Vec::new();
         let runs: Vec<NewRun> = triggers
@@ -304,10 +307,10 @@ pub(crate) fn new_run(
 }
 
 /// `splitOn`: one trigger object per item of the array it yields, each with that item as
-/// its body (logicapps-spec §4.5). Without `splitOn`, the fire itself.
-fn split(trigger: &Trigger, scope: &TriggerScope<'_>, fire: &Value) -> Result<Vec<Value>> {
+/// its body (logicapps-spec §4.5). Without `splitOn`, `None`: the fire itself is the one.
+fn split(trigger: &Trigger, scope: &TriggerScope<'_>, fire: &Value) -> Result<Option<Vec<Value>>> {
     let Some(split_on) = &trigger.split_on else {
-        return Ok(vec![fire.clone()]);
+        return Ok(None);
     };
     let items = split_on
         .eval(scope)
@@ -326,14 +329,16 @@ fn split(trigger: &Trigger, scope: &TriggerScope<'_>, fire: &Value) -> Result<Ve
             items.len()
         )));
     }
-    Ok(items
-        .into_iter()
-        .map(|item| {
-            let mut object = fire.clone();
-            object["outputs"]["body"] = item;
-            object
-        })
-        .collect())
+    Ok(Some(
+        items
+            .into_iter()
+            .map(|item| {
+                let mut object = fire.clone();
+                object["outputs"]["body"] = item;
+                object
+            })
+            .collect(),
+    ))
 }
 
 /// The documented limit of `splitOn` items.
