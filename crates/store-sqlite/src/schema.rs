@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_waits.sql"),
     include_str!("../migrations/0004_subscription_leases.sql"),
     include_str!("../migrations/0005_recurrences.sql"),
+    include_str!("../migrations/0006_trigger_history_keys.sql"),
 ];
 
 /// The schema version this code writes: databases above it are refused.

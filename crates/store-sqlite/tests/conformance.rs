@@ -3,7 +3,7 @@
 //! the group-committing writer.
 
 use hookflow_store::testing::{T0, WF, new_run, save};
-use hookflow_store::{Claim, Error, NewEvent, RunQuery, StepCommit, Store};
+use hookflow_store::{Claim, Error, NewEvent, RunQuery, StepCommit, Store, TriggerHistoryRecord};
 use hookflow_store_sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 use serde_json::json;
 use std::path::Path;
@@ -62,6 +62,61 @@ async fn newer_schema_is_refused() {
     // The current version opens as usual.
     set_user_version(&path, SCHEMA_VERSION);
     SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+}
+
+/// Migration 6 rebuilds `trigger_histories` (no UNIQUE id, no AUTOINCREMENT): a database
+/// written before it keeps its histories, in order, and new ones list after them.
+#[tokio::test]
+async fn trigger_histories_survive_their_table_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookflow.db");
+    let entry = |n: i64| TriggerHistoryRecord {
+        id: format!("fire-{n}"),
+        workflow: WF.into(),
+        trigger: "manual".into(),
+        kind: "Fire".into(),
+        status: "Succeeded".into(),
+        start_time: T0 + n,
+        end_time: T0 + n,
+        run_id: None,
+        detail: json!({ "n": n }),
+    };
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        for n in 1..=3 {
+            store.add_trigger_history(entry(n)).await.unwrap();
+        }
+    }
+    // Back to the table as schema version 5 had it, rows included.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE old (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, \
+           workflow TEXT NOT NULL, trigger_name TEXT NOT NULL, kind TEXT NOT NULL, \
+           status TEXT NOT NULL, start_time INTEGER NOT NULL, end_time INTEGER NOT NULL, \
+           run_id TEXT, detail TEXT NOT NULL); \
+         INSERT INTO old SELECT * FROM trigger_histories; \
+         DROP TABLE trigger_histories; \
+         ALTER TABLE old RENAME TO trigger_histories; \
+         CREATE INDEX trigger_histories_by_trigger \
+           ON trigger_histories (workflow, trigger_name, seq); \
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    store.add_trigger_history(entry(4)).await.unwrap();
+    let listed = store
+        .list_trigger_histories(WF, "manual", 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = listed.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["fire-4", "fire-3", "fire-2", "fire-1"],
+        "newest first"
+    );
+    assert_eq!(listed[3], entry(1));
 }
 
 /// Many writers at once share commits, and a command that fails (a duplicate run id) fails
