@@ -8,7 +8,7 @@ use hookflow_store::{
     self as store, Claim, Fire, FireOutcome, SubscriptionRecord, SubscriptionState,
     SubscriptionUpdate, TriggerHistoryRecord,
 };
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, Row, ToSql, params};
 
 /// Records a fire unless its delivery key was already seen (and has not expired).
 pub(crate) fn record_fire(conn: &Connection, fire: &Fire) -> Result<FireOutcome, DbError> {
@@ -52,12 +52,28 @@ macro_rules! subscription_columns {
 }
 
 pub(crate) fn put_subscription(conn: &Connection, sub: &SubscriptionRecord) -> Result<(), DbError> {
-    conn.prepare_cached(concat!(
-        "INSERT OR REPLACE INTO subscriptions (",
-        subscription_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-    ))?
-    .execute(params![
+    write_entry(
+        conn,
+        sub,
+        concat!(
+            "INSERT OR REPLACE INTO subscriptions (",
+            subscription_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        ),
+        &[],
+    )?;
+    Ok(())
+}
+
+/// Runs `sql` with every column of `sub` as `?1`..`?15` (in `subscription_columns!` order),
+/// then `extra` as `?16`...; the rows it changed.
+fn write_entry(
+    conn: &Connection,
+    sub: &SubscriptionRecord,
+    sql: &str,
+    extra: &[&dyn ToSql],
+) -> Result<usize, DbError> {
+    let columns = params![
         sub.id,
         sub.workflow,
         sub.trigger,
@@ -73,8 +89,13 @@ pub(crate) fn put_subscription(conn: &Connection, sub: &SubscriptionRecord) -> R
         sub.last_error,
         sub.created_at,
         sub.updated_at,
-    ])?;
-    Ok(())
+    ];
+    let params: Vec<&dyn ToSql> = columns
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect();
+    Ok(conn.prepare_cached(sql)?.execute(params.as_slice())?)
 }
 
 /// Adds a new ledger entry; `Conflict` when its id is taken.
@@ -98,34 +119,17 @@ pub(crate) fn update_subscription(
     update: &SubscriptionUpdate,
 ) -> Result<(), DbError> {
     let sub = &update.record;
-    let changed = conn
-        .prepare_cached(
-            "UPDATE subscriptions SET workflow = ?2, trigger_name = ?3, version_id = ?4, \
-             state = ?5, target = ?6, fingerprint = ?7, callback_url = ?8, \
-             subscribe_response = ?9, unsubscribe = ?10, attempts = ?11, \
-             next_attempt_at = ?12, last_error = ?13, created_at = ?14, updated_at = ?15, \
-             lease_owner = NULL, lease_until = NULL \
-             WHERE id = ?1 AND state = ?16 AND (?17 IS NULL OR lease_owner = ?17)",
-        )?
-        .execute(params![
-            sub.id,
-            sub.workflow,
-            sub.trigger,
-            sub.version_id,
-            sub.state.as_str(),
-            sub.target,
-            sub.fingerprint,
-            sub.callback_url,
-            rows::optional_json_text(sub.subscribe_response.as_ref()),
-            rows::optional_json_text(sub.unsubscribe.as_ref()),
-            sub.attempts,
-            sub.next_attempt_at,
-            sub.last_error,
-            sub.created_at,
-            sub.updated_at,
-            update.expected.as_str(),
-            update.owner,
-        ])?;
+    let changed = write_entry(
+        conn,
+        sub,
+        "UPDATE subscriptions SET workflow = ?2, trigger_name = ?3, version_id = ?4, \
+         state = ?5, target = ?6, fingerprint = ?7, callback_url = ?8, \
+         subscribe_response = ?9, unsubscribe = ?10, attempts = ?11, \
+         next_attempt_at = ?12, last_error = ?13, created_at = ?14, updated_at = ?15, \
+         lease_owner = NULL, lease_until = NULL \
+         WHERE id = ?1 AND state = ?16 AND (?17 IS NULL OR lease_owner = ?17)",
+        &[&update.expected.as_str(), &update.owner],
+    )?;
     if changed == 0 {
         let exists = conn
             .prepare_cached("SELECT 1 FROM subscriptions WHERE id = ?1")?
