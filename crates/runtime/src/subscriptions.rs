@@ -324,6 +324,7 @@ impl Handle {
             record: sub.clone(),
             expected,
             owner: owner.map(str::to_owned),
+            history: None,
         };
         Ok(self.inner.store.update_subscription(update).await?)
     }
@@ -364,17 +365,17 @@ impl Handle {
                 sub.state = SubscriptionState::Removed;
                 sub.next_attempt_at = None;
                 sub.updated_at = started;
-                return self.unsubscribed(&sub).await;
+                return self.unsubscribed(&sub, None).await;
             }
             Err(message) => {
                 // The inputs cannot be evaluated: retrying cannot help.
-                self.history(&sub, "Unsubscribe", started, Some(&message), Value::Null)
-                    .await?;
+                let entry =
+                    self.history_entry(&sub, "Unsubscribe", started, Some(&message), Value::Null);
                 sub.state = SubscriptionState::Abandoned;
                 sub.last_error = Some(message);
                 sub.next_attempt_at = None;
                 sub.updated_at = started;
-                return self.unsubscribed(&sub).await;
+                return self.unsubscribed(&sub, Some(entry)).await;
             }
         };
         sub.attempts += 1;
@@ -392,14 +393,13 @@ impl Handle {
         } else {
             describe_failure(&outcome)
         };
-        self.history(
+        let entry = self.history_entry(
             &sub,
             "Unsubscribe",
             started,
             failed.as_deref(),
             response_detail(&outcome),
-        )
-        .await?;
+        );
         let now = self.now();
         sub.updated_at = now;
         match failed {
@@ -422,14 +422,23 @@ impl Handle {
                 sub.last_error = Some(message);
             }
         }
-        self.unsubscribed(&sub).await
+        self.unsubscribed(&sub, Some(entry)).await
     }
 
-    /// Records the outcome of an unsubscribe attempt this node leased.
-    async fn unsubscribed(&self, sub: &SubscriptionRecord) -> Result<()> {
-        let owner = self.inner.options.node_id.as_str();
-        self.transition(sub, SubscriptionState::Unsubscribing, Some(owner))
-            .await
+    /// Records the outcome of an unsubscribe attempt this node leased, with the attempt's
+    /// history entry if it made a call: one write.
+    async fn unsubscribed(
+        &self,
+        sub: &SubscriptionRecord,
+        history: Option<TriggerHistoryRecord>,
+    ) -> Result<()> {
+        let update = SubscriptionUpdate {
+            record: sub.clone(),
+            expected: SubscriptionState::Unsubscribing,
+            owner: Some(self.inner.options.node_id.clone()),
+            history,
+        };
+        Ok(self.inner.store.update_subscription(update).await?)
     }
 
     async fn history(
@@ -440,6 +449,19 @@ impl Handle {
         failure: Option<&str>,
         detail: Value,
     ) -> Result<()> {
+        let entry = self.history_entry(sub, kind, started, failure, detail);
+        Ok(self.inner.store.add_trigger_history(entry).await?)
+    }
+
+    /// The history entry of one subscribe or unsubscribe attempt of `sub`.
+    fn history_entry(
+        &self,
+        sub: &SubscriptionRecord,
+        kind: &str,
+        started: i64,
+        failure: Option<&str>,
+        detail: Value,
+    ) -> TriggerHistoryRecord {
         let mut detail = match detail {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -449,7 +471,7 @@ impl Handle {
         if let Some(failure) = failure {
             detail.insert("error".into(), Value::String(failure.to_owned()));
         }
-        let entry = TriggerHistoryRecord {
+        TriggerHistoryRecord {
             id: uuid::Uuid::now_v7().simple().to_string(),
             workflow: sub.workflow.clone(),
             trigger: sub.trigger.clone(),
@@ -464,8 +486,7 @@ impl Handle {
             end_time: self.now(),
             run_id: None,
             detail: Value::Object(detail),
-        };
-        Ok(self.inner.store.add_trigger_history(entry).await?)
+        }
     }
 }
 

@@ -202,7 +202,10 @@ pub(crate) async fn update_subscription(
         };
         return Err(error.into());
     }
-    Ok(())
+    match &update.history {
+        Some(entry) => add_history(db, entry).await,
+        None => Ok(()),
+    }
 }
 
 /// Leases due unsubscribes nobody holds, earliest due first; entries another claim holds

@@ -201,6 +201,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_run_with_actions(
+        &self,
+        run_id: &str,
+    ) -> store::Result<Option<(RunRecord, Vec<ActionRecord>)>> {
+        let run_id = run_id.to_owned();
+        self.readers
+            .read(move |conn| runs::get_with_actions(conn, &run_id))
+            .await
+    }
+
     async fn list_runs(&self, query: RunQuery) -> store::Result<Vec<RunRecord>> {
         self.readers
             .read(move |conn| runs::list(conn, &query))

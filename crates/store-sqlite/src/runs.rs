@@ -46,6 +46,20 @@ pub(crate) fn get(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, 
     rows::first(select.query([run_id])?, rows::run)
 }
 
+/// The run and its action records, from one snapshot (a read transaction).
+pub(crate) fn get_with_actions(
+    conn: &Connection,
+    run_id: &str,
+) -> Result<Option<(RunRecord, Vec<ActionRecord>)>, DbError> {
+    let snapshot = conn.unchecked_transaction()?;
+    let read = match get(&snapshot, run_id)? {
+        Some(run) => Some((run, list_actions(&snapshot, run_id)?)),
+        None => None,
+    };
+    snapshot.commit()?;
+    Ok(read)
+}
+
 // One constant statement per filter combination, rather than `(?x IS NULL OR ...)` in one:
 // only a statement whose every condition is a plain index term lets SQLite seek straight to
 // the page in `runs_by_workflow[_status]` instead of scanning from the newest run.

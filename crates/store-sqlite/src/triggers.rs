@@ -141,7 +141,10 @@ pub(crate) fn update_subscription(
         };
         return Err(error.into());
     }
-    Ok(())
+    match &update.history {
+        Some(entry) => add_history(conn, entry),
+        None => Ok(()),
+    }
 }
 
 /// Leases due unsubscribes nobody holds, earliest due first.

@@ -367,6 +367,9 @@ pub struct SubscriptionUpdate {
     pub expected: SubscriptionState,
     /// The claimant whose lease (from `claim_unsubscribes`) must still hold, if any.
     pub owner: Option<String>,
+    /// The history entry of the attempt that made this transition, written with it (and
+    /// only if it applies).
+    pub history: Option<TriggerHistoryRecord>,
 }
 
 /// One entry of a trigger's history: a fire (Succeeded with its run, Skipped, Failed) or a

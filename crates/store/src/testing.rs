@@ -502,6 +502,12 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
         ..new_run("r1", T0).run
     };
     assert_eq!(run, expected);
+    // The row and the action records in one read, as a step restores a run.
+    let (run, actions) = store.get_run_with_actions("r1").await.unwrap().unwrap();
+    assert_eq!(run, expected);
+    assert_eq!(actions, store.list_actions("r1").await.unwrap());
+    assert_eq!(actions.len(), 3);
+    assert_eq!(store.get_run_with_actions("nope").await.unwrap(), None);
     assert!(
         store
             .claim_runs(claim("c", T0 + 10))
@@ -1452,19 +1458,34 @@ pub async fn ledger_transitions_compare_and_set(store: Arc<dyn Store>) {
     let error = store.insert_subscription(sub.clone()).await.unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
 
+    // A transition carries the history entry of the attempt that made it, written with it
+    // and only if it applies.
+    let attempt = |id: &str| TriggerHistoryRecord {
+        trigger: "events".into(),
+        kind: "Subscribe".into(),
+        ..history(id, T0, None)
+    };
     sub.state = SubscriptionState::Active;
     store
-        .update_subscription(update(&sub, SubscriptionState::Subscribing, None))
+        .update_subscription(SubscriptionUpdate {
+            history: Some(attempt("h1")),
+            ..update(&sub, SubscriptionState::Subscribing, None)
+        })
         .await
         .unwrap();
     let mut stale = sub.clone();
     stale.state = SubscriptionState::Failed;
     let error = store
-        .update_subscription(update(&stale, SubscriptionState::Subscribing, None))
+        .update_subscription(SubscriptionUpdate {
+            history: Some(attempt("h2")),
+            ..update(&stale, SubscriptionState::Subscribing, None)
+        })
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     assert_eq!(store.list_subscriptions(Some(WF)).await.unwrap(), vec![sub]);
+    let written = store.list_trigger_histories(WF, "events", 10).await.unwrap();
+    assert_eq!(written, vec![attempt("h1")]);
 
     let error = store
         .update_subscription(update(
@@ -1611,6 +1632,7 @@ fn update(
         record: sub.clone(),
         expected,
         owner: owner.map(str::to_owned),
+        history: None,
     }
 }
 
