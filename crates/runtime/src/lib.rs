@@ -21,6 +21,7 @@ mod parameter_sources;
 mod recurrences;
 mod redact;
 mod responders;
+mod run_cache;
 mod runs;
 mod scheduler;
 mod signing;
@@ -45,7 +46,7 @@ pub use triggers::{Fired, InboundRequest};
 pub use workflows::{SaveResult, WorkflowView};
 
 use compiled::Compiled;
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
 
 /// Behaviour of the runtime, passed explicitly (see `cli` for where it comes from).
@@ -88,7 +89,7 @@ struct Inner {
     /// Bounds the runs stepped at once (`Options::max_concurrent_steps`).
     step_permits: Arc<tokio::sync::Semaphore>,
     /// Runs stepped recently, with the `seq` their cached state is at.
-    runs: std::sync::Mutex<HashMap<String, scheduler::CachedRun>>,
+    runs: std::sync::Mutex<run_cache::RunCache<scheduler::CachedRun>>,
     responders: responders::Responders,
     http: outbound::Outbound,
     /// Wakes the recurrence loop: this node changed timers (other nodes' changes are found

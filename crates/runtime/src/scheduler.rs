@@ -53,6 +53,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
         // Waits whose timeout passed become `WaitTimedOut` events, claimed below like any other.
         if now.saturating_sub(last_sweep) >= TIMEOUT_SWEEP_EVERY_MS {
             last_sweep = now;
+            handle.inner.runs.lock().expect("runs lock").expire(now);
             if let Err(error) = handle.inner.store.resolve_timeouts(now, 1_000).await {
                 tracing::error!(%error, "resolving wait timeouts failed");
             }
@@ -209,7 +210,7 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun, preloaded: Option<Preloa
     let commit = build_commit(handle, &claimed, &cached, &transition, now);
     if let Err(error) = handle.inner.store.commit_step(commit).await {
         tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
-        handle.inner.runs.lock().expect("runs lock").remove(&run_id);
+        handle.inner.runs.lock().expect("runs lock").take(&run_id);
         return;
     }
     cached.seq = claimed.seq;
@@ -281,19 +282,21 @@ fn continues(transition: &Transition) -> bool {
 
 /// Caches a run (at the `seq` its committed step left it) that is moving: with a call in flight
 /// or continuing — reloading a continuing run from its rows each step would make a long run's
-/// steps grow. A run that merely waits is not kept.
+/// steps grow. A run that merely waits is parked: kept briefly, in bounded number
+/// (`run_cache`), for a callback that comes at once. A finished run is not kept.
 fn keep_cached(handle: &Handle, run_id: String, cached: CachedRun, continues: bool) {
     if continues {
         handle.wake_ups().runs.notify_one();
     }
-    let keep = continues || cached.state.has_call_in_flight(&cached.compiled.definition);
-    if !cached.state.status.is_terminal() && keep {
-        handle
-            .inner
-            .runs
-            .lock()
-            .expect("runs lock")
-            .insert(run_id, cached);
+    if cached.state.status.is_terminal() {
+        return;
+    }
+    let moving = continues || cached.state.has_call_in_flight(&cached.compiled.definition);
+    let mut runs = handle.inner.runs.lock().expect("runs lock");
+    if moving {
+        runs.keep(run_id, cached);
+    } else {
+        runs.park(run_id, cached, handle.now());
     }
 }
 
@@ -362,7 +365,7 @@ pub(crate) fn started(handle: &Handle, started: Started) {
 pub(crate) fn not_started(handle: &Handle, started: &[Started]) {
     let mut runs = handle.inner.runs.lock().expect("runs lock");
     for run in started {
-        runs.remove(&run.run_id);
+        runs.take(&run.run_id);
     }
 }
 
@@ -378,15 +381,31 @@ async fn load(
         .runs
         .lock()
         .expect("runs lock")
-        .remove(&claimed.run_id);
+        .take(&claimed.run_id);
     if let Some(cached) = cached.filter(|c| c.seq == claimed.seq) {
         return Ok(cached);
     }
-    let (run, compiled) = match preloaded {
-        Some(Preloaded::Read { run, compiled }) if run.seq == claimed.seq => (*run, compiled),
-        _ => read_run(handle, &claimed.run_id).await?,
+    let (run, actions, compiled) = match preloaded {
+        Some(Preloaded::Read { run, compiled }) if run.seq == claimed.seq => {
+            let actions = handle.inner.store.list_actions(&run.id).await?;
+            (*run, actions, compiled)
+        }
+        _ => {
+            let (run, actions) = handle
+                .inner
+                .store
+                .get_run_with_actions(&claimed.run_id)
+                .await?
+                .ok_or_else(|| run_not_found(&claimed.run_id))?;
+            let compiled = handle.compiled(&run.version_id).await?;
+            (run, actions, compiled)
+        }
     };
-    restore(handle, run, compiled).await
+    restore(handle, run, actions, compiled).await
+}
+
+fn run_not_found(run_id: &str) -> crate::Error {
+    crate::Error::NotFound(format!("run '{run_id}'"))
 }
 
 /// The run's row and its compiled version.
@@ -396,7 +415,7 @@ async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Ar
         .store
         .get_run(run_id)
         .await?
-        .ok_or_else(|| crate::Error::NotFound(format!("run '{run_id}'")))?;
+        .ok_or_else(|| run_not_found(run_id))?;
     let compiled = handle.compiled(&run.version_id).await?;
     Ok((run, compiled))
 }
@@ -405,26 +424,21 @@ async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Ar
 async fn restore(
     handle: &Handle,
     run: RunRecord,
+    actions: Vec<ActionRecord>,
     compiled: Arc<Compiled>,
 ) -> crate::Result<CachedRun> {
-    let actions = handle
-        .inner
-        .store
-        .list_actions(&run.id)
-        .await?
-        .into_iter()
-        .map(|a| {
-            let state = ActionState {
-                status: a.status,
-                code: a.code,
-                start_time: a.start_time,
-                end_time: a.end_time,
-                inputs: a.inputs,
-                outputs: a.outputs,
-                error: a.error,
-            };
-            (a.name, a.repetition, state)
-        });
+    let actions = actions.into_iter().map(|a| {
+        let state = ActionState {
+            status: a.status,
+            code: a.code,
+            start_time: a.start_time,
+            end_time: a.end_time,
+            inputs: a.inputs,
+            outputs: a.outputs,
+            error: a.error,
+        };
+        (a.name, a.repetition, state)
+    });
     let variables = match run.variables {
         Some(serde_json::Value::Object(variables)) => variables,
         _ => serde_json::Map::new(),
