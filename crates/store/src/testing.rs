@@ -1484,7 +1484,10 @@ pub async fn ledger_transitions_compare_and_set(store: Arc<dyn Store>) {
         .unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     assert_eq!(store.list_subscriptions(Some(WF)).await.unwrap(), vec![sub]);
-    let written = store.list_trigger_histories(WF, "events", 10).await.unwrap();
+    let written = store
+        .list_trigger_histories(WF, "events", 10)
+        .await
+        .unwrap();
     assert_eq!(written, vec![attempt("h1")]);
 
     let error = store
