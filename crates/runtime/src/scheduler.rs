@@ -15,7 +15,7 @@ use hookflow_store::{
     SubscriptionRecord, SubscriptionState, WaitWrite,
 };
 use serde_json::Value;
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -77,7 +77,9 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
             }
             continue;
         }
+        let mut preloaded = read_claimed(&handle, &claimed).await;
         for run in claimed {
+            let preloaded = preloaded.remove(&run.run_id);
             let permit = permits
                 .clone()
                 .acquire_owned()
@@ -85,7 +87,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
                 .expect("semaphore never closed");
             let handle = handle.clone();
             tasks.spawn(async move {
-                step_run(&handle, run, None).await;
+                step_run(&handle, run, preloaded).await;
                 drop(permit);
             });
         }
@@ -124,15 +126,17 @@ pub(crate) fn step_claimed(
     });
 }
 
-/// A run read ahead of recording an event for it (a callback, which needs the run's version
-/// to be verified first): when the recording leases the run at the `seq` read, its step
-/// starts from this row instead of reading it again. Its action rows are read only then: the
-/// run may turn out to be leased by another step.
+/// A run read ahead of its step: by a callback, which needs the run's version to verify it
+/// before recording its event (when the recording leases the run at the `seq` read, the step
+/// starts from this row instead of reading it again), or with the other runs of a claim.
 pub(crate) enum Preloaded {
-    /// The run is cached (an outbound call of it is in flight): its step will use the cache.
+    /// The run is cached: its step will use the cache.
     Cached(Arc<Compiled>),
     Read {
         run: Box<RunRecord>,
+        /// Read with the row (a claim's runs), or only once the step starts from this row (a
+        /// callback's: the run may turn out to be leased by another step).
+        actions: Option<Vec<ActionRecord>>,
         compiled: Arc<Compiled>,
     },
 }
@@ -145,6 +149,43 @@ impl Preloaded {
             Preloaded::Read { compiled, .. } => compiled,
         }
     }
+}
+
+/// Reads, in one round trip, the claimed runs whose state is not cached at the claimed `seq`
+/// (rather than one read per run as each step starts). A run this fails for is read again
+/// by its own step, which reports the error.
+async fn read_claimed(handle: &Handle, claimed: &[ClaimedRun]) -> HashMap<String, Preloaded> {
+    let missing: Vec<String> = {
+        let runs = handle.inner.runs.lock().expect("runs lock");
+        claimed
+            .iter()
+            .filter(|c| runs.get(&c.run_id).is_none_or(|cached| cached.seq != c.seq))
+            .map(|c| c.run_id.clone())
+            .collect()
+    };
+    let mut preloaded = HashMap::new();
+    if missing.is_empty() {
+        return preloaded;
+    }
+    let read = match handle.inner.store.get_runs_with_actions(&missing).await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(%error, "reading claimed runs failed; each step reads its own");
+            return preloaded;
+        }
+    };
+    for (run, actions) in read {
+        if let Ok(compiled) = handle.compiled(&run.version_id).await {
+            let run_id = run.id.clone();
+            let read = Preloaded::Read {
+                run: Box::new(run),
+                actions: Some(actions),
+                compiled,
+            };
+            preloaded.insert(run_id, read);
+        }
+    }
+    preloaded
 }
 
 /// Reads a run ahead of recording an event for it (see `Preloaded`).
@@ -162,6 +203,7 @@ pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Prel
             let (run, compiled) = read_run(handle, run_id).await?;
             Ok(Preloaded::Read {
                 run: Box::new(run),
+                actions: None,
                 compiled,
             })
         }
@@ -386,16 +428,25 @@ async fn load(
         return Ok(cached);
     }
     let (run, actions, compiled) = match preloaded {
-        Some(Preloaded::Read { run, compiled }) if run.seq == claimed.seq => {
-            let actions = handle.inner.store.list_actions(&run.id).await?;
+        Some(Preloaded::Read {
+            run,
+            actions,
+            compiled,
+        }) if run.seq == claimed.seq => {
+            let actions = match actions {
+                Some(actions) => actions,
+                None => handle.inner.store.list_actions(&run.id).await?,
+            };
             (*run, actions, compiled)
         }
         _ => {
+            let ids = std::slice::from_ref(&claimed.run_id);
             let (run, actions) = handle
                 .inner
                 .store
-                .get_run_with_actions(&claimed.run_id)
+                .get_runs_with_actions(ids)
                 .await?
+                .pop()
                 .ok_or_else(|| run_not_found(&claimed.run_id))?;
             let compiled = handle.compiled(&run.version_id).await?;
             (run, actions, compiled)

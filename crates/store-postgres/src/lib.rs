@@ -282,15 +282,11 @@ impl Store for PostgresStore {
         on_connection!(self, |db| runs::get(&db, run_id))
     }
 
-    async fn get_run_with_actions(
+    async fn get_runs_with_actions(
         &self,
-        run_id: &str,
-    ) -> store::Result<Option<(RunRecord, Vec<ActionRecord>)>> {
-        let db = self.conn().await?;
-        // Both queries pipelined on one connection: one round trip.
-        let (run, actions) =
-            tokio::try_join!(runs::get(&db, run_id), runs::list_actions(&db, run_id))?;
-        Ok(run.map(|run| (run, actions)))
+        run_ids: &[String],
+    ) -> store::Result<Vec<(RunRecord, Vec<ActionRecord>)>> {
+        on_connection!(self, |db| runs::get_with_actions(&db, run_ids))
     }
 
     async fn list_runs(&self, query: RunQuery) -> store::Result<Vec<RunRecord>> {

@@ -7,6 +7,7 @@ use crate::rows::{self, action_columns, run_columns};
 use crate::work;
 use deadpool_postgres::GenericClient;
 use hookflow_store::{ActionRecord, NewRun, RunQuery, RunRecord};
+use std::collections::HashMap;
 
 /// Inserts the run and its first inbox event (due at once: at the run's start time).
 /// Inserts a new run with its first event, or with its first step (`NewRun::first_fields`).
@@ -53,6 +54,45 @@ pub(crate) async fn get(
     )
     .await?;
     row.as_ref().map(rows::run).transpose()
+}
+
+/// The runs found and their action records: both queries pipelined on one connection, one
+/// round trip.
+pub(crate) async fn get_with_actions(
+    db: &impl GenericClient,
+    run_ids: &[String],
+) -> Result<Vec<(RunRecord, Vec<ActionRecord>)>, DbError> {
+    let ids: &[&(dyn tokio_postgres::types::ToSql + Sync)] = &[&run_ids];
+    let runs = pool::query(
+        db,
+        concat!("SELECT ", run_columns!(), " FROM runs WHERE id = ANY($1)"),
+        ids,
+    );
+    let actions = pool::query(
+        db,
+        concat!(
+            "SELECT ",
+            action_columns!(),
+            " FROM actions WHERE run_id = ANY($1) ORDER BY id"
+        ),
+        ids,
+    );
+    let (runs, actions) = tokio::try_join!(runs, actions)?;
+    let mut by_run: HashMap<String, Vec<ActionRecord>> = HashMap::new();
+    for row in &actions {
+        let action = rows::action(row)?;
+        by_run
+            .entry(action.run_id.clone())
+            .or_default()
+            .push(action);
+    }
+    runs.iter()
+        .map(|row| {
+            let run = rows::run(row)?;
+            let actions = by_run.remove(&run.id).unwrap_or_default();
+            Ok((run, actions))
+        })
+        .collect()
 }
 
 // One constant statement per filter combination, rather than `($x IS NULL OR ...)` in one:

@@ -201,13 +201,13 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_run_with_actions(
+    async fn get_runs_with_actions(
         &self,
-        run_id: &str,
-    ) -> store::Result<Option<(RunRecord, Vec<ActionRecord>)>> {
-        let run_id = run_id.to_owned();
+        run_ids: &[String],
+    ) -> store::Result<Vec<(RunRecord, Vec<ActionRecord>)>> {
+        let run_ids = run_ids.to_vec();
         self.readers
-            .read(move |conn| runs::get_with_actions(conn, &run_id))
+            .read(move |conn| runs::get_with_actions(conn, &run_ids))
             .await
     }
 

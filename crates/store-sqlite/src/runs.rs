@@ -46,16 +46,18 @@ pub(crate) fn get(conn: &Connection, run_id: &str) -> Result<Option<RunRecord>, 
     rows::first(select.query([run_id])?, rows::run)
 }
 
-/// The run and its action records, from one snapshot (a read transaction).
+/// The runs found and their action records, from one snapshot (a read transaction).
 pub(crate) fn get_with_actions(
     conn: &Connection,
-    run_id: &str,
-) -> Result<Option<(RunRecord, Vec<ActionRecord>)>, DbError> {
+    run_ids: &[String],
+) -> Result<Vec<(RunRecord, Vec<ActionRecord>)>, DbError> {
     let snapshot = conn.unchecked_transaction()?;
-    let read = match get(&snapshot, run_id)? {
-        Some(run) => Some((run, list_actions(&snapshot, run_id)?)),
-        None => None,
-    };
+    let mut read = Vec::with_capacity(run_ids.len());
+    for run_id in run_ids {
+        if let Some(run) = get(&snapshot, run_id)? {
+            read.push((run, list_actions(&snapshot, run_id)?));
+        }
+    }
     snapshot.commit()?;
     Ok(read)
 }

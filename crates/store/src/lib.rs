@@ -68,13 +68,15 @@ pub trait Store: Send + Sync + 'static {
     /// run is durable: only then may the trigger's caller be acknowledged.
     async fn create_run(&self, run: NewRun) -> Result<()>;
     async fn get_run(&self, run_id: &str) -> Result<Option<RunRecord>>;
-    /// A run's row and its action records (as `list_actions`), in one round trip: what a
-    /// step restores a run from. They are consistent with each other when no step of the run
-    /// commits meanwhile, as when the caller holds the run's lease. `None`: no such run.
-    async fn get_run_with_actions(
+    /// Runs' rows, each with its action records (as `list_actions`), in one round trip:
+    /// what steps restore runs from (the scheduler reads every run of a claim it does not
+    /// hold in memory at once). Runs not found are left out; the order is unspecified. A
+    /// run's row and actions are consistent with each other when no step of the run commits
+    /// meanwhile, as when the caller holds the run's lease.
+    async fn get_runs_with_actions(
         &self,
-        run_id: &str,
-    ) -> Result<Option<(RunRecord, Vec<ActionRecord>)>>;
+        run_ids: &[String],
+    ) -> Result<Vec<(RunRecord, Vec<ActionRecord>)>>;
     /// Runs of a workflow, newest first (by `start_time`, then id).
     async fn list_runs(&self, query: RunQuery) -> Result<Vec<RunRecord>>;
     /// Action records of a run (every repetition), in the order they started.

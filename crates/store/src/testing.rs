@@ -502,12 +502,6 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
         ..new_run("r1", T0).run
     };
     assert_eq!(run, expected);
-    // The row and the action records in one read, as a step restores a run.
-    let (run, actions) = store.get_run_with_actions("r1").await.unwrap().unwrap();
-    assert_eq!(run, expected);
-    assert_eq!(actions, store.list_actions("r1").await.unwrap());
-    assert_eq!(actions.len(), 3);
-    assert_eq!(store.get_run_with_actions("nope").await.unwrap(), None);
     assert!(
         store
             .claim_runs(claim("c", T0 + 10))
@@ -515,6 +509,17 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+    // Rows and action records in one read, as steps restore runs; unknown runs left out.
+    store.create_run(new_run("r2", T0)).await.unwrap();
+    let ids = ["r1", "nope", "r2"].map(String::from);
+    let mut read = store.get_runs_with_actions(&ids).await.unwrap();
+    read.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    assert_eq!(read.len(), 2);
+    assert_eq!(read[0].0, expected);
+    assert_eq!(read[0].1, store.list_actions("r1").await.unwrap());
+    assert_eq!(read[0].1.len(), 3);
+    assert_eq!(read[1].0, store.get_run("r2").await.unwrap().unwrap());
+    assert!(read[1].1.is_empty());
 }
 
 /// An action inside a loop has one row per iteration, keyed by its repetition; the row
