@@ -3,7 +3,8 @@
 //!
 //! Every write method of the store becomes a command (a closure over the connection) sent
 //! through a bounded channel. The thread takes whatever is queued, up to `max_batch`, runs it
-//! all in one transaction and commits once, then answers each caller. Under load, commands
+//! all in one transaction — with the commands that arrive while it runs — and commits once,
+//! then answers each caller. Under load, commands
 //! pile up while a commit's fsync is in flight, so one fsync acknowledges many writes; under
 //! light load a batch is a single command and nothing waits for company.
 //!
@@ -161,7 +162,8 @@ fn stopped() -> store::Error {
     store::Error::Backend("the SQLite writer thread has stopped".into())
 }
 
-/// The thread's loop: block for one command, take what else is queued, commit, answer.
+/// The thread's loop: block for one command, run it and whatever else is queued (meanwhile
+/// too) in one transaction, commit, answer.
 fn run(
     conn: Connection,
     mut commands: mpsc::Receiver<Box<dyn Job>>,
@@ -171,16 +173,10 @@ fn run(
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while let Some(first) = commands.blocking_recv() {
         batch.push(first);
-        while batch.len() < max_batch {
-            match commands.try_recv() {
-                Ok(command) => batch.push(command),
-                Err(_) => break,
-            }
-        }
+        let committed = commit(&conn, &mut batch, &mut commands, max_batch);
         counters
             .commands
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let committed = commit(&conn, &mut batch);
         match &committed {
             Ok(()) => counters.batches.fetch_add(1, Ordering::Relaxed),
             Err(error) => {
@@ -195,25 +191,33 @@ fn run(
     }
 }
 
-/// Runs the batch in one transaction, each command in its own savepoint.
-fn commit(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
+/// Runs the batch in one transaction, each command in its own savepoint. Commands queued
+/// while it runs join it (up to `max_batch`): a larger group for the same one commit, and no
+/// command waits for a later one.
+fn commit(
+    conn: &Connection,
+    batch: &mut Vec<Box<dyn Job>>,
+    more: &mut mpsc::Receiver<Box<dyn Job>>,
+    max_batch: usize,
+) -> Result<(), String> {
     exec(conn, "BEGIN IMMEDIATE")?;
-    let result = batch.iter_mut().try_for_each(|job| {
-        exec(conn, "SAVEPOINT command")?;
-        let executed = job.execute(conn);
-        // Some errors (IO, disk full, out of memory) make SQLite roll back the whole
-        // transaction on its own; nothing of the batch is left to commit.
-        if conn.is_autocommit() {
-            return Err(format!(
-                "transaction aborted: {}",
-                executed.err().unwrap_or_else(|| "by SQLite".into())
-            ));
+    let mut executed = 0;
+    let result = loop {
+        if let Err(error) = batch[executed..]
+            .iter_mut()
+            .try_for_each(|job| execute(conn, job))
+        {
+            break Err(error);
         }
-        if executed.is_err() {
-            exec(conn, "ROLLBACK TO command")?;
+        executed = batch.len();
+        if batch.len() >= max_batch {
+            break Ok(());
         }
-        exec(conn, "RELEASE command")
-    });
+        match more.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break Ok(()),
+        }
+    };
     let result = result.and_then(|()| exec(conn, "COMMIT"));
     if result.is_err() && !conn.is_autocommit() {
         // Best effort: if even ROLLBACK fails the connection is unusable and the next BEGIN
@@ -221,6 +225,24 @@ fn commit(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), String> {
         let _ = exec(conn, "ROLLBACK");
     }
     result
+}
+
+/// Runs one command of the open transaction in its own savepoint.
+fn execute(conn: &Connection, job: &mut Box<dyn Job>) -> Result<(), String> {
+    exec(conn, "SAVEPOINT command")?;
+    let executed = job.execute(conn);
+    // Some errors (IO, disk full, out of memory) make SQLite roll back the whole
+    // transaction on its own; nothing of the batch is left to commit.
+    if conn.is_autocommit() {
+        return Err(format!(
+            "transaction aborted: {}",
+            executed.err().unwrap_or_else(|| "by SQLite".into())
+        ));
+    }
+    if executed.is_err() {
+        exec(conn, "ROLLBACK TO command")?;
+    }
+    exec(conn, "RELEASE command")
 }
 
 /// Runs one of the writer's fixed control statements, prepared once.
