@@ -626,7 +626,10 @@ fn action_unsubscribe(
         fingerprint: String::new(),
         callback_url: String::new(),
         subscribe_response: None,
-        unsubscribe: Some(serde_json::json!({ "request": owed.request, "run": run_id })),
+        unsubscribe: Some(serde_json::json!({
+            crate::subscriptions::ACTION_REQUEST: owed.request,
+            "run": run_id,
+        })),
         attempts: 0,
         next_attempt_at: Some(now),
         last_error: None,

@@ -325,6 +325,7 @@ impl Handle {
             expected,
             owner: owner.map(str::to_owned),
             history: None,
+            remove: false,
         };
         Ok(self.inner.store.update_subscription(update).await?)
     }
@@ -426,7 +427,9 @@ impl Handle {
     }
 
     /// Records the outcome of an unsubscribe attempt this node leased, with the attempt's
-    /// history entry if it made a call: one write.
+    /// history entry if it made a call: one write. A webhook action's unsubscribe that is
+    /// done leaves the ledger (its attempts stay in the history): one row per action
+    /// execution would otherwise pile up, to be read at every start-up and save.
     async fn unsubscribed(
         &self,
         sub: &SubscriptionRecord,
@@ -437,6 +440,7 @@ impl Handle {
             expected: SubscriptionState::Unsubscribing,
             owner: Some(self.inner.options.node_id.clone()),
             history,
+            remove: sub.state == SubscriptionState::Removed && owed_by_action(sub),
         };
         Ok(self.inner.store.update_subscription(update).await?)
     }
@@ -556,6 +560,17 @@ const UNSUBSCRIBE_BATCH: u32 = 256;
 const UNSUBSCRIBE_CONCURRENCY: usize = 32;
 
 /// Evaluates a subscription's unsubscribe inputs. `Ok(None)`: there is no unsubscribe call.
+/// The key of an entry's `unsubscribe` under which a webhook action's owed call is stored,
+/// evaluated (`scheduler::action_unsubscribe`); a trigger's holds its inputs instead.
+pub(crate) const ACTION_REQUEST: &str = "request";
+
+/// Whether the entry is an unsubscribe a webhook action owes (not a trigger's subscription).
+fn owed_by_action(sub: &SubscriptionRecord) -> bool {
+    sub.unsubscribe
+        .as_ref()
+        .is_some_and(|template| template.get(ACTION_REQUEST).is_some())
+}
+
 fn unsubscribe_request(
     sub: &SubscriptionRecord,
     timeout: Duration,
@@ -565,7 +580,7 @@ fn unsubscribe_request(
         return Ok(None);
     };
     // A webhook action's unsubscribe was evaluated by the engine, in its run's scope.
-    if let Some(request) = template.get("request") {
+    if let Some(request) = template.get(ACTION_REQUEST) {
         return serde_json::from_value(request.clone())
             .map(Some)
             .map_err(|e| format!("stored unsubscribe request: {e}"));

@@ -179,18 +179,28 @@ pub(crate) async fn update_subscription(
     update: &SubscriptionUpdate,
 ) -> Result<(), DbError> {
     let sub = &update.record;
-    let changed = write_entry(
-        db,
-        sub,
-        "UPDATE subscriptions SET workflow = $2, trigger_name = $3, version_id = $4, \
-         state = $5, target = $6, fingerprint = $7, callback_url = $8, \
-         subscribe_response = $9, unsubscribe = $10, attempts = $11, next_attempt_at = $12, \
-         last_error = $13, created_at = $14, updated_at = $15, \
-         lease_owner = NULL, lease_until = NULL \
-         WHERE id = $1 AND state = $16 AND ($17::text IS NULL OR lease_owner = $17)",
-        &[&update.expected.as_str(), &update.owner],
-    )
-    .await?;
+    let changed = if update.remove {
+        pool::execute(
+            db,
+            "DELETE FROM subscriptions \
+             WHERE id = $1 AND state = $2 AND ($3::text IS NULL OR lease_owner = $3)",
+            &[&sub.id, &update.expected.as_str(), &update.owner],
+        )
+        .await?
+    } else {
+        write_entry(
+            db,
+            sub,
+            "UPDATE subscriptions SET workflow = $2, trigger_name = $3, version_id = $4, \
+             state = $5, target = $6, fingerprint = $7, callback_url = $8, \
+             subscribe_response = $9, unsubscribe = $10, attempts = $11, \
+             next_attempt_at = $12, last_error = $13, created_at = $14, updated_at = $15, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND state = $16 AND ($17::text IS NULL OR lease_owner = $17)",
+            &[&update.expected.as_str(), &update.owner],
+        )
+        .await?
+    };
     if changed == 0 {
         let exists = pool::query_opt(db, "SELECT 1 FROM subscriptions WHERE id = $1", &[&sub.id])
             .await?

@@ -370,6 +370,10 @@ pub struct SubscriptionUpdate {
     /// The history entry of the attempt that made this transition, written with it (and
     /// only if it applies).
     pub history: Option<TriggerHistoryRecord>,
+    /// The entry leaves the ledger instead of taking `record`'s state (same conditions): a
+    /// webhook action's unsubscribe, done. The ledger then holds what is live or needs an
+    /// operator, not one row per action execution ever run.
+    pub remove: bool,
 }
 
 /// One entry of a trigger's history: a fire (Succeeded with its run, Skipped, Failed) or a

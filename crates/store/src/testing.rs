@@ -1562,6 +1562,40 @@ pub async fn owed_unsubscribes_are_leased(store: Arc<dyn Store>) {
         .map(|s| s.id)
         .collect();
     assert_eq!(owed, ["later"]);
+
+    // An entry can leave the ledger instead, on the same conditions, with its history entry.
+    let mut later = store
+        .claim_unsubscribes(claim("d", T0 + 2 * LEASE))
+        .await
+        .unwrap();
+    assert_eq!(later.len(), 1);
+    let mut gone = later.remove(0);
+    gone.state = SubscriptionState::Removed;
+    let removal = |owner: &str| SubscriptionUpdate {
+        remove: true,
+        history: Some(TriggerHistoryRecord {
+            trigger: "events".into(),
+            kind: "Unsubscribe".into(),
+            ..history(&format!("by-{owner}"), T0, None)
+        }),
+        ..update(&gone, SubscriptionState::Unsubscribing, Some(owner))
+    };
+    let error = store.update_subscription(removal("a")).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    store.update_subscription(removal("d")).await.unwrap();
+    let left: Vec<_> = store
+        .list_subscriptions(Some(WF))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(left, ["due"]);
+    let written = store.list_trigger_histories(WF, "events", 10).await.unwrap();
+    let ids: Vec<_> = written.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["by-d"]);
+    let error = store.update_subscription(removal("d")).await.unwrap_err();
+    assert!(matches!(error, Error::NotFound(_)), "{error:?}");
 }
 
 pub async fn a_workflow_lock_is_held_until_dropped(store: Arc<dyn Store>) {
@@ -1641,6 +1675,7 @@ fn update(
         expected,
         owner: owner.map(str::to_owned),
         history: None,
+        remove: false,
     }
 }
 

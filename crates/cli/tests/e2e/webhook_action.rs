@@ -172,6 +172,23 @@ async fn a_run_waits_for_the_callback_then_goes_on_and_unsubscribes() {
         unsubscribed[0].headers["x-ms-client-tracking-id"],
         run_id.as_str()
     );
+    // Done, the owed unsubscribe leaves the ledger; its attempt stays in the history,
+    // written in the same transaction.
+    let histories = "/api/workflows/approvals/triggers/Wait_for_approval/histories";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let attempts = loop {
+        let (status, body) = engine.get(histories).await;
+        assert_eq!(status, 200, "{body}");
+        let attempts = body["value"].as_array().cloned().unwrap_or_default();
+        if !attempts.is_empty() || std::time::Instant::now() >= deadline {
+            break attempts;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0]["status"], "Succeeded", "{attempts:?}");
+    let (_, ledger) = engine.get("/api/workflows/approvals/subscriptions").await;
+    assert_eq!(ledger["value"], json!([]), "{ledger}");
 
     // Later callbacks: a repeat of the winning delivery gets its answer again, others 409.
     assert_eq!(
