@@ -8,9 +8,10 @@
 //! pile up while a commit's fsync is in flight, so one fsync acknowledges many writes; under
 //! light load a batch is a single command and nothing waits for company.
 //!
-//! Each command runs inside its own SAVEPOINT, so a command that fails (a `Conflict`, a
-//! constraint) rolls back only its own changes and the rest of the batch still commits. If
-//! the transaction itself fails (IO error, disk full, failed COMMIT), every command of the
+//! A command that fails (a `Conflict`, a constraint) rolls back only its own changes and the
+//! rest of the batch still commits: the batch first runs without savepoints (commands rarely
+//! fail), and when one fails it runs again with a SAVEPOINT per command. If the transaction
+//! itself fails (IO error, disk full, failed COMMIT), every command of the
 //! batch is answered with that error: none of them is durable.
 //!
 //! A dedicated thread rather than a tokio task because SQLite calls block (the fsync above
@@ -72,11 +73,11 @@ impl Writer {
     pub(crate) async fn write<T, F>(&self, op: F) -> store::Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+        F: Fn(&Connection) -> Result<T, DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let command = Box::new(Command {
-            op: Some(op),
+            op,
             outcome: None,
             reply,
         });
@@ -125,7 +126,9 @@ trait Job: Send {
 }
 
 struct Command<T, F> {
-    op: Option<F>,
+    /// `Fn`, not `FnOnce`: a batch rolled back because one of its commands failed runs the
+    /// others again.
+    op: F,
     outcome: Option<store::Result<T>>,
     reply: oneshot::Sender<store::Result<T>>,
 }
@@ -133,13 +136,10 @@ struct Command<T, F> {
 impl<T, F> Job for Command<T, F>
 where
     T: Send,
-    F: FnOnce(&Connection) -> Result<T, DbError> + Send,
+    F: Fn(&Connection) -> Result<T, DbError> + Send,
 {
     fn execute(&mut self, conn: &Connection) -> Result<(), String> {
-        let Some(op) = self.op.take() else {
-            return Err("command executed twice".into());
-        };
-        let outcome = op(conn).map_err(store::Error::from);
+        let outcome = (self.op)(conn).map_err(store::Error::from);
         let status = outcome.as_ref().map(|_| ()).map_err(ToString::to_string);
         self.outcome = Some(outcome);
         status
@@ -191,34 +191,73 @@ fn run(
     }
 }
 
-/// Runs the batch in one transaction, each command in its own savepoint. Commands queued
-/// while it runs join it (up to `max_batch`): a larger group for the same one commit, and no
-/// command waits for a later one.
+/// Runs the batch in one transaction and commits it. Commands queued while it runs join it
+/// (up to `max_batch`): a larger group for the same one commit, and no command waits for a
+/// later one.
+///
+/// Optimistically without savepoints: a savepoint costs two statements and a copy of every
+/// page its command changes, and commands rarely fail. When one does, the transaction is
+/// rolled back and the batch runs again with a savepoint per command, so that only the
+/// failed command's changes go (commands are `Fn`: running one again recomputes its outcome).
 fn commit(
     conn: &Connection,
     batch: &mut Vec<Box<dyn Job>>,
     more: &mut mpsc::Receiver<Box<dyn Job>>,
     max_batch: usize,
 ) -> Result<(), String> {
-    exec(conn, "BEGIN IMMEDIATE")?;
+    match transaction(conn, batch, Some((more, max_batch))) {
+        Err(Failed::Command) => match transaction(conn, batch, None) {
+            Ok(()) => Ok(()),
+            Err(Failed::Batch(error)) => Err(error),
+            Err(Failed::Command) => Err("a command failed inside its savepoint".into()),
+        },
+        Err(Failed::Batch(error)) => Err(error),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// Why a transaction of the writer did not commit.
+enum Failed {
+    /// A command failed (without savepoints): run the batch again with them.
+    Command,
+    /// The transaction itself failed: none of the batch is written.
+    Batch(String),
+}
+
+/// One transaction over the batch: without savepoints when `more` is given (taking the
+/// commands that arrive meanwhile), else with one savepoint per command.
+fn transaction(
+    conn: &Connection,
+    batch: &mut Vec<Box<dyn Job>>,
+    mut more: Option<(&mut mpsc::Receiver<Box<dyn Job>>, usize)>,
+) -> Result<(), Failed> {
+    exec(conn, "BEGIN IMMEDIATE").map_err(Failed::Batch)?;
+    let savepoints = more.is_none();
     let mut executed = 0;
     let result = loop {
-        if let Err(error) = batch[executed..]
-            .iter_mut()
-            .try_for_each(|job| execute(conn, job))
-        {
-            break Err(error);
+        let ran = batch[executed..].iter_mut().try_for_each(|job| {
+            if savepoints {
+                execute_in_savepoint(conn, job).map_err(Failed::Batch)
+            } else {
+                execute_alone(conn, job)
+            }
+        });
+        if let Err(failed) = ran {
+            break Err(failed);
         }
         executed = batch.len();
-        if batch.len() >= max_batch {
+        let Some((queue, max_batch)) = more.as_mut() else {
+            break Ok(());
+        };
+        if batch.len() >= *max_batch {
             break Ok(());
         }
-        match more.try_recv() {
+        match queue.try_recv() {
             Ok(job) => batch.push(job),
             Err(_) => break Ok(()),
         }
     };
-    let result = result.and_then(|()| exec(conn, "COMMIT"));
+    let result = result.and_then(|()| exec(conn, "COMMIT").map_err(Failed::Batch));
     if result.is_err() && !conn.is_autocommit() {
         // Best effort: if even ROLLBACK fails the connection is unusable and the next BEGIN
         // reports it.
@@ -227,22 +266,34 @@ fn commit(
     result
 }
 
+/// Runs one command of the open transaction, with no savepoint.
+fn execute_alone(conn: &Connection, job: &mut Box<dyn Job>) -> Result<(), Failed> {
+    let executed = job.execute(conn);
+    aborted(conn, &executed).map_err(Failed::Batch)?;
+    executed.map_err(|_| Failed::Command)
+}
+
 /// Runs one command of the open transaction in its own savepoint.
-fn execute(conn: &Connection, job: &mut Box<dyn Job>) -> Result<(), String> {
+fn execute_in_savepoint(conn: &Connection, job: &mut Box<dyn Job>) -> Result<(), String> {
     exec(conn, "SAVEPOINT command")?;
     let executed = job.execute(conn);
-    // Some errors (IO, disk full, out of memory) make SQLite roll back the whole
-    // transaction on its own; nothing of the batch is left to commit.
-    if conn.is_autocommit() {
-        return Err(format!(
-            "transaction aborted: {}",
-            executed.err().unwrap_or_else(|| "by SQLite".into())
-        ));
-    }
+    aborted(conn, &executed)?;
     if executed.is_err() {
         exec(conn, "ROLLBACK TO command")?;
     }
     exec(conn, "RELEASE command")
+}
+
+/// Some errors (IO, disk full, out of memory) make SQLite roll back the whole transaction on
+/// its own; nothing of the batch is left to commit.
+fn aborted(conn: &Connection, executed: &Result<(), String>) -> Result<(), String> {
+    if conn.is_autocommit() {
+        return Err(format!(
+            "transaction aborted: {}",
+            executed.as_ref().err().map_or("by SQLite", String::as_str)
+        ));
+    }
+    Ok(())
 }
 
 /// Runs one of the writer's fixed control statements, prepared once.

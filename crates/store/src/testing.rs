@@ -1591,7 +1591,10 @@ pub async fn owed_unsubscribes_are_leased(store: Arc<dyn Store>) {
         .map(|s| s.id)
         .collect();
     assert_eq!(left, ["due"]);
-    let written = store.list_trigger_histories(WF, "events", 10).await.unwrap();
+    let written = store
+        .list_trigger_histories(WF, "events", 10)
+        .await
+        .unwrap();
     let ids: Vec<_> = written.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(ids, ["by-d"]);
     let error = store.update_subscription(removal("d")).await.unwrap_err();
