@@ -48,9 +48,9 @@ pub(crate) fn open_writer(path: &Path, options: &SqliteOptions) -> Result<Connec
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    // Every write command runs in a savepoint; with temporary storage on disk SQLite spills
-    // the savepoints' sub-journal to a temp file, a `pwrite` per changed page (~10% of the
-    // writer's time under load). In memory it is only as big as one batch's changed pages.
+    // A batch with a failing command runs again with a savepoint per command (`writer.rs`);
+    // with temporary storage on disk SQLite spills the savepoints' sub-journal to a temp file,
+    // a `pwrite` per changed page. In memory it is only as big as one batch's changed pages.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // The writer runs a few dozen distinct statements; keep them all prepared.
     conn.set_prepared_statement_cache_capacity(64);
