@@ -185,14 +185,14 @@ impl Handle {
             let started = self.now();
             let outcome = self.inner.http.send(&request).await;
             let failed = describe_failure(&outcome);
-            self.history(
+            let entry = self.history_entry(
                 &record,
                 "Subscribe",
                 started,
                 failed.as_deref(),
                 response_detail(&outcome),
-            )
-            .await?;
+            );
+            self.inner.store.add_trigger_history(entry).await?;
             let retryable = match &outcome {
                 HttpOutcome::Response { status, .. } => is_retryable_status(*status),
                 HttpOutcome::Error { .. } => true,
@@ -443,18 +443,6 @@ impl Handle {
             remove: sub.state == SubscriptionState::Removed && owed_by_action(sub),
         };
         Ok(self.inner.store.update_subscription(update).await?)
-    }
-
-    async fn history(
-        &self,
-        sub: &SubscriptionRecord,
-        kind: &str,
-        started: i64,
-        failure: Option<&str>,
-        detail: Value,
-    ) -> Result<()> {
-        let entry = self.history_entry(sub, kind, started, failure, detail);
-        Ok(self.inner.store.add_trigger_history(entry).await?)
     }
 
     /// The history entry of one subscribe or unsubscribe attempt of `sub`.
