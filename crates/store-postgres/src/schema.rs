@@ -24,6 +24,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_recurrences",
         include_str!("../migrations/0003_recurrences.sql"),
     ),
+    (
+        "0004_done_action_unsubscribes",
+        include_str!("../migrations/0004_done_action_unsubscribes.sql"),
+    ),
 ];
 
 /// The schema version this code writes: databases above it are refused.

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_subscription_leases.sql"),
     include_str!("../migrations/0005_recurrences.sql"),
     include_str!("../migrations/0006_trigger_history_keys.sql"),
+    include_str!("../migrations/0007_done_action_unsubscribes.sql"),
 ];
 
 /// The schema version this code writes: databases above it are refused.

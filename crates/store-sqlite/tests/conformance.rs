@@ -3,7 +3,10 @@
 //! the group-committing writer.
 
 use hookflow_store::testing::{T0, WF, new_run, save};
-use hookflow_store::{Claim, Error, NewEvent, RunQuery, StepCommit, Store, TriggerHistoryRecord};
+use hookflow_store::{
+    Claim, Error, NewEvent, RunQuery, StepCommit, Store, SubscriptionRecord, SubscriptionState,
+    TriggerHistoryRecord,
+};
 use hookflow_store_sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 use serde_json::json;
 use std::path::Path;
@@ -117,6 +120,48 @@ async fn trigger_histories_survive_their_table_rebuild() {
         "newest first"
     );
     assert_eq!(listed[3], entry(1));
+}
+
+/// Migration 7 drops the ledger rows of webhook action unsubscribes that are done, which
+/// earlier versions kept; a trigger's entries stay, `Removed` ones included.
+#[tokio::test]
+async fn done_action_unsubscribes_leave_the_ledger_on_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hookflow.db");
+    let entry = |id: &str, unsubscribe: serde_json::Value| SubscriptionRecord {
+        id: id.into(),
+        workflow: WF.into(),
+        trigger: "events".into(),
+        version_id: String::new(),
+        state: SubscriptionState::Removed,
+        target: "http://127.0.0.1/hooks".into(),
+        fingerprint: String::new(),
+        callback_url: String::new(),
+        subscribe_response: None,
+        unsubscribe: Some(unsubscribe),
+        attempts: 1,
+        next_attempt_at: None,
+        last_error: None,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let action = entry(
+        "run-1/Wait",
+        json!({ "request": { "method": "DELETE" }, "run": "run-1" }),
+    );
+    let trigger = entry(
+        "sub-1",
+        json!({ "inputs": { "method": "DELETE" }, "parameters": {} }),
+    );
+    {
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        store.insert_subscription(action).await.unwrap();
+        store.insert_subscription(trigger.clone()).await.unwrap();
+    }
+    set_user_version(&path, 6);
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(store.list_subscriptions(None).await.unwrap(), [trigger]);
 }
 
 /// Many writers at once share commits, and a command that fails (a duplicate run id) fails
