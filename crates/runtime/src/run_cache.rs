@@ -13,9 +13,9 @@
 use std::collections::{HashMap, VecDeque};
 
 /// Parked runs kept at most.
-pub(crate) const PARKED_CAPACITY: usize = 1024;
+const PARKED_CAPACITY: usize = 1024;
 /// How long a parked run is kept (ms).
-pub(crate) const PARKED_TTL_MS: i64 = 2_000;
+const PARKED_TTL_MS: i64 = 2_000;
 
 pub(crate) struct RunCache<T> {
     entries: HashMap<String, Entry<T>>,
