@@ -147,3 +147,42 @@ pub(crate) fn list_repetitions(
     ))?;
     rows::all(select.query([run_id, name])?, rows::action)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every history page seeks into its index and reads it newest first, backwards: no
+    /// statement sorts (`USE TEMP B-TREE FOR ORDER BY`) or scans the table, whatever the
+    /// index's declared order (migration 8 made it ascending).
+    #[test]
+    fn history_pages_read_an_index_backwards_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::schema::open_writer(
+            &dir.path().join("plan.db"),
+            &crate::SqliteOptions::default(),
+        )
+        .unwrap_or_else(|_| panic!("cannot open the test database"));
+        for (sql, index) in [
+            (LIST, "runs_by_workflow "),
+            (LIST_BEFORE, "runs_by_workflow "),
+            (LIST_STATUS, "runs_by_workflow_status "),
+            (LIST_STATUS_BEFORE, "runs_by_workflow_status "),
+        ] {
+            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = explain
+                .query_map(
+                    rusqlite::params_from_iter(vec![0; explain.parameter_count()]),
+                    |row| row.get(3),
+                )
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(plan.len(), 1, "{sql}: {plan:?}");
+            assert!(
+                plan[0].starts_with("SEARCH runs USING INDEX ") && plan[0].contains(index),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+}

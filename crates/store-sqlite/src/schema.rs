@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_recurrences.sql"),
     include_str!("../migrations/0006_trigger_history_keys.sql"),
     include_str!("../migrations/0007_done_action_unsubscribes.sql"),
+    include_str!("../migrations/0008_run_indexes_ascending.sql"),
 ];
 
 /// The schema version this code writes: databases above it are refused.
