@@ -146,8 +146,8 @@ fn no_such_action(name: &str) -> Error {
 }
 
 impl Scope for RunScope<'_> {
-    fn trigger(&self) -> Result<Value, Error> {
-        Ok(self.state.trigger.clone())
+    fn trigger(&self) -> Result<&Value, Error> {
+        Ok(&self.state.trigger)
     }
 
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {

@@ -6,7 +6,7 @@
 use crate::ast::{Member, Node, NodeKind};
 use crate::functions::Kind;
 use crate::limits::{MAX_FUEL, MAX_RESULT_BYTES};
-use crate::value::{find_key, type_name};
+use crate::value::{find_key, member_ref, type_name};
 use crate::{Error, ErrorKind, Scope, Span};
 use serde_json::Value;
 use std::cell::Cell;
@@ -32,18 +32,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn eval(&self, node: &Node) -> Result<Value, Error> {
-        let fuel = self.fuel.get();
-        if fuel == 0 {
-            return Err(Error {
-                kind: ErrorKind::Limit,
-                message: format!(
-                    "the evaluation exceeded its budget of {MAX_FUEL} steps (position {})",
-                    node.span.start
-                ),
-                span: Some(node.span),
-            });
-        }
-        self.fuel.set(fuel - 1);
+        self.spend_fuel(node)?;
         match &node.kind {
             NodeKind::Literal(v) => Ok(v.clone()),
             NodeKind::Array(items) => {
@@ -63,6 +52,7 @@ impl<'a> Ctx<'a> {
                         f(self, &values)
                     }
                     Kind::Lazy(f) => f(self, args),
+                    Kind::Trigger(path) => self.trigger_path(path).cloned(),
                 };
                 let value = result.map_err(|e| locate(e, func.name, node.span))?;
                 self.charge(&value)
@@ -74,28 +64,93 @@ impl<'a> Ctx<'a> {
                 member,
                 null_safe,
             } => {
+                if let Some(base) = self.lent(target)? {
+                    let key = self.key(member, node.span)?;
+                    return select(base, &key, *null_safe, node.span).cloned();
+                }
                 let base = self.eval(target)?;
-                let key = match member {
-                    Member::Name(name) => Key::Name(name.clone()),
-                    Member::Index(index) => match self.eval(index)? {
-                        Value::String(s) => Key::Name(s),
-                        Value::Number(n) if n.is_i64() || n.is_u64() => {
-                            Key::Index(n.as_i64().unwrap_or(i64::MAX))
-                        }
-                        other => {
-                            return Err(access_error(
-                                node.span,
-                                format!(
-                                    "an index must be a string or an integer, not {}",
-                                    type_name(&other)
-                                ),
-                            ));
-                        }
-                    },
-                };
-                access(base, key, *null_safe, node.span)
+                let key = self.key(member, node.span)?;
+                access(base, &key, *null_safe, node.span)
             }
         }
+    }
+
+    /// The part of the trigger object at `path` (`trigger()`, `triggerOutputs()`,
+    /// `triggerBody()`), null where a step is missing.
+    pub fn trigger_path(&self, path: &[&str]) -> Result<&'a Value, Error> {
+        let trigger = self.scope.trigger()?;
+        Ok(path
+            .iter()
+            .fold(trigger, |value, name| member_ref(value, name)))
+    }
+
+    /// `node`'s value in place when it is a path into data the scope lends (`triggerBody()`,
+    /// `triggerBody()?['order'].lines`), so that an access on it copies only what it selects;
+    /// `None`, with nothing evaluated, when it is not such a path.
+    fn lent(&self, node: &Node) -> Result<Option<&'a Value>, Error> {
+        match &node.kind {
+            NodeKind::Call { func, .. } => match func.kind {
+                Kind::Trigger(path) => {
+                    self.spend_fuel(node)?;
+                    self.trigger_path(path)
+                        .map(Some)
+                        .map_err(|e| locate(e, func.name, node.span))
+                }
+                Kind::Eager(_) | Kind::Lazy(_) => Ok(None),
+            },
+            NodeKind::Access {
+                target,
+                member,
+                null_safe,
+            } => {
+                let Some(base) = self.lent(target)? else {
+                    return Ok(None);
+                };
+                self.spend_fuel(node)?;
+                let key = self.key(member, node.span)?;
+                select(base, &key, *null_safe, node.span).map(Some)
+            }
+            NodeKind::Literal(_) | NodeKind::Array(_) => Ok(None),
+        }
+    }
+
+    /// The key of a member access: a name, or an index expression's value.
+    fn key(&self, member: &Member, span: Span) -> Result<Key, Error> {
+        Ok(match member {
+            Member::Name(name) => Key::Name(name.clone()),
+            Member::Index(index) => match self.eval(index)? {
+                Value::String(s) => Key::Name(s),
+                Value::Number(n) if n.is_i64() || n.is_u64() => {
+                    Key::Index(n.as_i64().unwrap_or(i64::MAX))
+                }
+                other => {
+                    return Err(access_error(
+                        span,
+                        format!(
+                            "an index must be a string or an integer, not {}",
+                            type_name(&other)
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+
+    /// Every node evaluated costs one unit of fuel.
+    fn spend_fuel(&self, node: &Node) -> Result<(), Error> {
+        let fuel = self.fuel.get();
+        if fuel == 0 {
+            return Err(Error {
+                kind: ErrorKind::Limit,
+                message: format!(
+                    "the evaluation exceeded its budget of {MAX_FUEL} steps (position {})",
+                    node.span.start
+                ),
+                span: Some(node.span),
+            });
+        }
+        self.fuel.set(fuel - 1);
+        Ok(())
     }
 }
 
@@ -104,20 +159,60 @@ enum Key {
     Index(i64),
 }
 
-fn access(base: Value, key: Key, null_safe: bool, span: Span) -> Result<Value, Error> {
-    let shown = match &key {
+/// Where a member access lands in its base.
+enum Place<K> {
+    /// The member of an object, by its actual key (names match ignoring case).
+    Member(K),
+    Element(usize),
+    /// `?` on null, or on a missing member or element.
+    Null,
+}
+
+/// `base.key` on an owned base: the member is moved out, not copied.
+fn access(base: Value, key: &Key, null_safe: bool, span: Span) -> Result<Value, Error> {
+    let place = match locate_member(&base, key, null_safe, span)? {
+        Place::Member(name) => Place::Member(name.clone()),
+        Place::Element(i) => Place::Element(i),
+        Place::Null => Place::Null,
+    };
+    Ok(match (place, base) {
+        (Place::Member(name), Value::Object(mut map)) => {
+            map.swap_remove(&name).unwrap_or(Value::Null)
+        }
+        (Place::Element(i), Value::Array(mut items)) => items.swap_remove(i),
+        _ => Value::Null,
+    })
+}
+
+/// `base.key` on a lent base.
+fn select<'v>(base: &'v Value, key: &Key, null_safe: bool, span: Span) -> Result<&'v Value, Error> {
+    Ok(match (locate_member(base, key, null_safe, span)?, base) {
+        (Place::Member(name), Value::Object(map)) => map.get(name).unwrap_or(&Value::Null),
+        (Place::Element(i), Value::Array(items)) => &items[i],
+        _ => &Value::Null,
+    })
+}
+
+/// Where `key` is in `base`, or the WDL error for selecting it there.
+fn locate_member<'v>(
+    base: &'v Value,
+    key: &Key,
+    null_safe: bool,
+    span: Span,
+) -> Result<Place<&'v String>, Error> {
+    let shown = match key {
         Key::Name(n) => format!("property '{n}'"),
         Key::Index(i) => format!("index {i}"),
     };
     match (base, key) {
-        (Value::Null, _) if null_safe => Ok(Value::Null),
+        (Value::Null, _) if null_safe => Ok(Place::Null),
         (Value::Null, _) => Err(access_error(
             span,
             format!("the {shown} cannot be selected on a null value; use '?' for optional values"),
         )),
-        (Value::Object(mut map), Key::Name(name)) => match find_key(&map, &name).cloned() {
-            Some(k) => Ok(map.swap_remove(&k).unwrap_or(Value::Null)),
-            None if null_safe => Ok(Value::Null),
+        (Value::Object(map), Key::Name(name)) => match find_key(map, name) {
+            Some(k) => Ok(Place::Member(k)),
+            None if null_safe => Ok(Place::Null),
             None => {
                 let available: Vec<&str> = map.keys().take(20).map(String::as_str).collect();
                 Err(access_error(
@@ -129,11 +224,11 @@ fn access(base: Value, key: Key, null_safe: bool, span: Span) -> Result<Value, E
                 ))
             }
         },
-        (Value::Array(mut items), Key::Index(i)) => {
+        (Value::Array(items), Key::Index(i)) => {
             let len = items.len();
-            match usize::try_from(i).ok().filter(|&i| i < len) {
-                Some(i) => Ok(items.swap_remove(i)),
-                None if null_safe => Ok(Value::Null),
+            match usize::try_from(*i).ok().filter(|&i| i < len) {
+                Some(i) => Ok(Place::Element(i)),
+                None if null_safe => Ok(Place::Null),
                 None => Err(access_error(
                     span,
                     format!("the index {i} is outside the bounds of the array (length {len})"),
@@ -142,7 +237,7 @@ fn access(base: Value, key: Key, null_safe: bool, span: Span) -> Result<Value, E
         }
         (other, _) => Err(access_error(
             span,
-            format!("the {shown} cannot be selected on {}", type_name(&other)),
+            format!("the {shown} cannot be selected on {}", type_name(other)),
         )),
     }
 }

@@ -17,8 +17,9 @@ fn not_available(what: &str) -> Error {
 /// Name lookups (`parameter`, `variable`, `action`) should match names case-insensitively.
 pub trait Scope {
     /// `trigger()`: the whole trigger object (`{name, inputs, outputs, startTime, ...}`);
-    /// `triggerOutputs()` and `triggerBody()` are derived from it.
-    fn trigger(&self) -> Result<Value, Error> {
+    /// `triggerOutputs()` and `triggerBody()` are paths into it. Lent, not copied: an
+    /// expression like `triggerBody()?['id']` copies only what it selects.
+    fn trigger(&self) -> Result<&Value, Error> {
         Err(not_available("trigger"))
     }
     /// `actions('name')`: the action object `{name, inputs, outputs, status, code, startTime,

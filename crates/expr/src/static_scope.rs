@@ -124,10 +124,8 @@ impl StaticScope {
 }
 
 impl Scope for StaticScope {
-    fn trigger(&self) -> Result<Value, Error> {
-        self.section("trigger")
-            .cloned()
-            .ok_or_else(|| not_given("trigger"))
+    fn trigger(&self) -> Result<&Value, Error> {
+        self.section("trigger").ok_or_else(|| not_given("trigger"))
     }
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {
         match self.named("actions", name) {

@@ -224,6 +224,16 @@ pub(crate) fn find_key<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'
     map.keys().find(|k| eq_ignore_case(k, name))
 }
 
+/// `value?.name` in place, with case-insensitive lookup: the member, or null when `value` is
+/// not an object or lacks it.
+pub(crate) fn member_ref<'v>(value: &'v Value, name: &str) -> &'v Value {
+    match value {
+        Value::Object(map) => find_key(map, name).and_then(|k| map.get(k)),
+        _ => None,
+    }
+    .unwrap_or(&Value::Null)
+}
+
 /// Replaces every decimal marker inside `value` with a JSON float (the end of an evaluation).
 pub(crate) fn decimals_to_floats(value: &mut Value) {
     if let Some(d) = as_decimal(value) {

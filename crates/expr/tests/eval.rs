@@ -40,6 +40,23 @@ const CASES: &[(&str, &str)] = &[
     ("@triggerBody().nothing.x", "!InvalidAccess: null"),
     ("@triggerBody().items[7]", "!InvalidAccess: index 7"),
     ("@triggerBody()?.items?[7]", "null"),
+    // Paths into the trigger are read in place (only the selection is copied): the same
+    // answers and errors as on a copy, with computed indexes, at any depth.
+    ("@triggerBody()?.items[add(0, 2)]", "3"),
+    ("@triggerBody()?['customer']['NAME']", r#""Ada""#),
+    ("@trigger().outputs.body.customer.name", r#""Ada""#),
+    ("@triggerBody().items['x']", "!InvalidAccess: property 'x'"),
+    (
+        "@triggerBody()[true]",
+        "!InvalidAccess: an index must be a string",
+    ),
+    ("@triggerBody().kind.x", "!InvalidAccess: string"),
+    ("@length(triggerBody().items)", "3"),
+    (
+        "@triggerBody()",
+        r#"{"kind": "order", "Items": [1, 2, 3], "customer": {"name": "Ada"}, "nothing": null}"#,
+    ),
+    ("@json('{\"a\": {\"b\": 1}}').a.b", "1"),
     (
         "@triggerOutputs().headers['content-type']",
         r#""application/json""#,

@@ -23,8 +23,8 @@ pub(crate) struct TriggerScope<'a> {
 }
 
 impl Scope for TriggerScope<'_> {
-    fn trigger(&self) -> Result<Value, Error> {
-        self.trigger.cloned().ok_or_else(|| unavailable("trigger"))
+    fn trigger(&self) -> Result<&Value, Error> {
+        self.trigger.ok_or_else(|| unavailable("trigger"))
     }
 
     fn parameter(&self, name: &str) -> Result<Value, Error> {

@@ -266,17 +266,20 @@ fn run_ids_of(answer: &Value) -> Vec<String> {
 }
 
 pub(crate) fn trigger_object(name: &str, outputs: Value, now: i64, tracking_id: &str) -> Value {
-    json!({
+    let mut trigger = json!({
         "name": name,
         "inputs": {},
-        "outputs": outputs,
+        "outputs": null,
         "startTime": format_time(now),
         "endTime": format_time(now),
         "trackingId": tracking_id,
         "clientTrackingId": tracking_id,
         "code": "OK",
         "status": "Succeeded",
-    })
+    });
+    // Moved in: `json!` would copy the outputs node by node.
+    trigger["outputs"] = outputs;
+    trigger
 }
 
 pub(crate) fn new_run(
@@ -421,14 +424,20 @@ fn trigger_outputs(
         .filter(|(k, _)| !matches!(k.as_str(), "api-version" | "sp" | "sv" | "sig"))
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let mut outputs = json!({ "headers": headers, "body": body });
+    // Built by moving the values in: `json!` would copy them node by node.
+    let mut outputs = Map::new();
+    outputs.insert("headers".into(), Value::Object(headers));
+    outputs.insert("body".into(), body);
     if !queries.is_empty() {
-        outputs["queries"] = Value::Object(queries);
+        outputs.insert("queries".into(), Value::Object(queries));
     }
     if !path_parameters.is_empty() {
-        outputs["relativePathParameters"] = Value::Object(path_parameters);
+        outputs.insert(
+            "relativePathParameters".into(),
+            Value::Object(path_parameters),
+        );
     }
-    Ok(outputs)
+    Ok(Value::Object(outputs))
 }
 
 /// A request body as WDL sees it: JSON parsed, text as a string, anything else as a content

@@ -17,7 +17,7 @@ use super::{Function, arg_int, arg_str, f};
 use crate::content::{CONTENT_TYPE_KEY, as_envelope, envelope};
 use crate::eval::Ctx;
 use crate::multipart::{header_param, parse_multipart, parse_urlencoded};
-use crate::value::{find_key, to_text};
+use crate::value::{find_key, member_ref, to_text};
 use crate::{Error, Value};
 use serde_json::Map;
 
@@ -35,8 +35,8 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("multipartBody", 2, Some(2), Eager(action_part)),
 ];
 
-fn trigger_outputs(ctx: &Ctx) -> Result<Value, Error> {
-    Ok(member(ctx.scope.trigger()?, "outputs"))
+fn trigger_outputs<'a>(ctx: &Ctx<'a>) -> Result<&'a Value, Error> {
+    ctx.trigger_path(&["outputs"])
 }
 
 fn action_outputs(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
@@ -48,18 +48,18 @@ fn action_outputs(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
 }
 
 fn trigger_value(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    single(values(&trigger_outputs(ctx)?, arg_str(args, 0, "key")?)?)
+    single(values(trigger_outputs(ctx)?, arg_str(args, 0, "key")?)?)
 }
 
 fn trigger_values(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
     Ok(Value::Array(values(
-        &trigger_outputs(ctx)?,
+        trigger_outputs(ctx)?,
         arg_str(args, 0, "key")?,
     )?))
 }
 
 fn trigger_part(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    part_body(&trigger_outputs(ctx)?, arg_int(args, 0, "index")?)
+    part_body(trigger_outputs(ctx)?, arg_int(args, 0, "index")?)
 }
 
 fn action_value(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
@@ -109,8 +109,8 @@ fn content_type(outputs: &Value, body: &Value) -> String {
     if let Some(Value::String(ct)) = body.as_object().and_then(|m| m.get(CONTENT_TYPE_KEY)) {
         return ct.clone();
     }
-    match member(member(outputs.clone(), "headers"), "Content-Type") {
-        Value::String(ct) => ct,
+    match member_ref(member_ref(outputs, "headers"), "Content-Type") {
+        Value::String(ct) => ct.clone(),
         _ => String::new(),
     }
 }
@@ -123,22 +123,22 @@ fn is_media(content_type: &str, media: &str) -> bool {
 }
 
 fn parts(outputs: &Value) -> Result<Option<Vec<FormPart>>, Error> {
-    let body = member(outputs.clone(), "body");
+    let body = member_ref(outputs, "body");
     if let Some(Value::Array(items)) = body.as_object().and_then(|m| m.get("$multipart")) {
         let parts = items
             .iter()
             .map(|item| FormPart {
-                headers: match member(item.clone(), "headers") {
-                    Value::Object(h) => h,
+                headers: match member_ref(item, "headers") {
+                    Value::Object(h) => h.clone(),
                     _ => Map::new(),
                 },
-                body: member(item.clone(), "body"),
+                body: member_ref(item, "body").clone(),
             })
             .collect();
         return Ok(Some(parts));
     }
-    let ct = content_type(outputs, &body);
-    let (Some(content), true) = (as_envelope(&body), is_media(&ct, "multipart/form-data")) else {
+    let ct = content_type(outputs, body);
+    let (Some(content), true) = (as_envelope(body), is_media(&ct, "multipart/form-data")) else {
         return Ok(None);
     };
     let boundary = header_param(&ct, "boundary")
@@ -164,12 +164,12 @@ fn parts(outputs: &Value) -> Result<Option<Vec<FormPart>>, Error> {
 }
 
 fn values(outputs: &Value, key: &str) -> Result<Vec<Value>, Error> {
-    let body = member(outputs.clone(), "body");
+    let body = member_ref(outputs, "body");
     if let Some(Value::Array(entries)) = body.as_object().and_then(|m| m.get("$formdata")) {
         return Ok(entries
             .iter()
-            .filter(|e| member((*e).clone(), "key").as_str() == Some(key))
-            .map(|e| member(e.clone(), "value"))
+            .filter(|e| member_ref(e, "key").as_str() == Some(key))
+            .map(|e| member_ref(e, "value").clone())
             .collect());
     }
     if let Some(parts) = parts(outputs)? {
@@ -179,8 +179,8 @@ fn values(outputs: &Value, key: &str) -> Result<Vec<Value>, Error> {
             .map(|p| Value::String(to_text(&p.body)))
             .collect());
     }
-    let ct = content_type(outputs, &body);
-    let text = match (as_envelope(&body), &body) {
+    let ct = content_type(outputs, body);
+    let text = match (as_envelope(body), body) {
         (Some(content), _) if is_media(&ct, "application/x-www-form-urlencoded") => {
             content.text()?
         }

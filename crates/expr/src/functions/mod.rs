@@ -43,6 +43,9 @@ pub(crate) type LazyFn = fn(&Ctx, &[Node]) -> Result<Value, Error>;
 pub(crate) enum Kind {
     Eager(EagerFn),
     Lazy(LazyFn),
+    /// A path into the trigger object (`triggerBody()` is `["outputs", "body"]`), which the
+    /// evaluator reads in place: a member access on it copies only the member.
+    Trigger(&'static [&'static str]),
 }
 
 /// One row of the function table.
@@ -140,6 +143,7 @@ pub fn call_function(name: &str, args: &[Value], scope: &dyn crate::Scope) -> Re
     }
     match func.kind {
         Kind::Eager(body) => body(&Ctx::new(scope), args),
+        Kind::Trigger(path) => Ctx::new(scope).trigger_path(path).cloned(),
         Kind::Lazy(_) => Err(unknown(format!(
             "'{}' cannot be called with evaluated arguments",
             func.name

@@ -6,16 +6,16 @@
 //!
 //! [`Scope`]: crate::Scope
 
-use super::Kind::Eager;
+use super::Kind::{Eager, Trigger};
 use super::{Function, arg_str, f};
 use crate::eval::Ctx;
 use crate::value::find_key;
 use crate::{Error, Value};
 
 pub(super) const FUNCTIONS: &[Function] = &[
-    f("trigger", 0, Some(0), Eager(trigger)),
-    f("triggerOutputs", 0, Some(0), Eager(trigger_outputs)),
-    f("triggerBody", 0, Some(0), Eager(trigger_body)),
+    f("trigger", 0, Some(0), Trigger(&[])),
+    f("triggerOutputs", 0, Some(0), Trigger(&["outputs"])),
+    f("triggerBody", 0, Some(0), Trigger(&["outputs", "body"])),
     f("actions", 1, Some(1), Eager(actions)),
     f("outputs", 1, Some(1), Eager(outputs)),
     f("actionOutputs", 1, Some(1), Eager(outputs)),
@@ -46,18 +46,6 @@ pub(super) fn member(value: Value, name: &str) -> Value {
 
 fn name_arg<'v>(args: &'v [Value], what: &str) -> Result<&'v str, Error> {
     arg_str(args, 0, what)
-}
-
-fn trigger(ctx: &Ctx, _: &[Value]) -> Result<Value, Error> {
-    ctx.scope.trigger()
-}
-
-fn trigger_outputs(ctx: &Ctx, _: &[Value]) -> Result<Value, Error> {
-    Ok(member(ctx.scope.trigger()?, "outputs"))
-}
-
-fn trigger_body(ctx: &Ctx, _: &[Value]) -> Result<Value, Error> {
-    Ok(member(member(ctx.scope.trigger()?, "outputs"), "body"))
 }
 
 fn actions(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {

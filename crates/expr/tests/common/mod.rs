@@ -45,8 +45,8 @@ fn lookup(map: &Value, name: &str, what: &str) -> Result<Value, Error> {
 }
 
 impl Scope for TestScope {
-    fn trigger(&self) -> Result<Value, Error> {
-        Ok(self.trigger.clone())
+    fn trigger(&self) -> Result<&Value, Error> {
+        Ok(&self.trigger)
     }
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {
         let v = lookup(&self.actions, name, "action")?;
