@@ -147,7 +147,7 @@ fn no_such_action(name: &str) -> Error {
 
 impl Scope for RunScope<'_> {
     fn trigger(&self) -> Result<&Value, Error> {
-        Ok(&self.state.trigger)
+        Ok(self.state.trigger.as_ref())
     }
 
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {

@@ -11,12 +11,14 @@ use crate::{ActionKey, ActionStatus, Repetition, RunStatus};
 use hookflow_model::{ActionId, ActionKind, Definition};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunState {
     pub status: RunStatus,
-    /// The trigger object the run started with (`{name, outputs, startTime, ...}`).
-    pub trigger: Value,
+    /// The trigger object the run started with (`{name, outputs, startTime, ...}`). Shared
+    /// with the run's record: a request body is kept once in memory, not per copy.
+    pub trigger: Arc<Value>,
     /// Every action execution that has started (or been skipped).
     actions: BTreeMap<ActionKey, ActionState>,
     /// Whether a Response action has answered the caller.
@@ -73,10 +75,10 @@ impl ActionState {
 
 impl RunState {
     /// A fresh run, before its `Start` event.
-    pub fn new(definition: &Definition, trigger: Value) -> Self {
+    pub fn new(definition: &Definition, trigger: impl Into<Arc<Value>>) -> Self {
         Self {
             status: RunStatus::Running,
-            trigger,
+            trigger: trigger.into(),
             actions: BTreeMap::new(),
             responded: false,
             end_time: None,
@@ -187,7 +189,7 @@ impl RunState {
 #[derive(Debug, Clone)]
 pub struct RunFields {
     pub status: RunStatus,
-    pub trigger: Value,
+    pub trigger: Arc<Value>,
     pub end_time: Option<i64>,
     pub outputs: Option<Value>,
     pub error: Option<Value>,

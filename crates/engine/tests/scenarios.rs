@@ -353,7 +353,7 @@ impl Store {
     fn new(scenario: &Scenario, state: &RunState) -> Self {
         let run = RunFields {
             status: state.status,
-            trigger: scenario.trigger.clone(),
+            trigger: scenario.trigger.clone().into(),
             end_time: state.end_time,
             outputs: state.outputs.clone(),
             error: state.error.clone(),

@@ -359,7 +359,7 @@ pub(crate) fn start(
     compiled: &Arc<Compiled>,
     workflow: &str,
     primary_key: &str,
-    trigger: Value,
+    trigger: Arc<Value>,
     now: i64,
 ) -> (Started, StepCommit) {
     let mut cached = CachedRun {

@@ -298,7 +298,7 @@ pub(crate) fn new_run(
             status: RunStatus::Running,
             start_time: now,
             end_time: None,
-            trigger,
+            trigger: trigger.into(),
             outputs: None,
             error: None,
             variables: None,

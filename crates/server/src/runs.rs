@@ -190,7 +190,7 @@ fn run_to_api(run: RunRecord) -> api::Run {
         status: run.status.to_string(),
         start_time: format_time(run.start_time),
         end_time: run.end_time.map(format_time),
-        trigger: run.trigger,
+        trigger: std::sync::Arc::unwrap_or_clone(run.trigger),
         outputs: run.outputs,
         error: run.error,
     }

@@ -94,7 +94,7 @@ pub(crate) fn run(row: &Row) -> Result<RunRecord, DbError> {
             .map_err(|e| backend(format!("stored run status: {e}")))?,
         start_time: row.try_get(5)?,
         end_time: row.try_get(6)?,
-        trigger: row.try_get(7)?,
+        trigger: row.try_get::<_, serde_json::Value>(7)?.into(),
         outputs: row.try_get(8)?,
         error: row.try_get(9)?,
         seq: row.try_get(10)?,

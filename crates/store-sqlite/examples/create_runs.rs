@@ -84,7 +84,7 @@ fn new_run(id: String) -> NewRun {
             status: RunStatus::Running,
             start_time: 1_700_000_000_000,
             end_time: None,
-            trigger: json!({"name": "manual", "outputs": {"body": {"orderId": 42}}}),
+            trigger: json!({"name": "manual", "outputs": {"body": {"orderId": 42}}}).into(),
             outputs: None,
             error: None,
             variables: None,

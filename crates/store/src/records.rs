@@ -2,6 +2,7 @@
 
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// A workflow: its current version and state. The access keys sign callback URLs; they are
 /// secrets and never leave the engine.
@@ -57,7 +58,7 @@ pub struct RunRecord {
     pub start_time: i64,
     pub end_time: Option<i64>,
     /// The trigger object (`{name, inputs, outputs, startTime, ...}`) the run started with.
-    pub trigger: Value,
+    pub trigger: Arc<Value>,
     /// The definition's `outputs` section, evaluated when the run ended.
     pub outputs: Option<Value>,
     /// `{code, message}` when the run failed.

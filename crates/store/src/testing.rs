@@ -1995,7 +1995,7 @@ pub fn new_run(id: &str, start_time: i64) -> NewRun {
             status: RunStatus::Running,
             start_time,
             end_time: None,
-            trigger: json!({"name": "manual", "outputs": {"body": {"id": id}}}),
+            trigger: json!({"name": "manual", "outputs": {"body": {"id": id}}}).into(),
             outputs: None,
             error: None,
             variables: None,
