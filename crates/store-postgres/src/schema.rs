@@ -28,6 +28,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_done_action_unsubscribes",
         include_str!("../migrations/0004_done_action_unsubscribes.sql"),
     ),
+    (
+        "0005_run_indexes_ascending",
+        include_str!("../migrations/0005_run_indexes_ascending.sql"),
+    ),
 ];
 
 /// The schema version this code writes: databases above it are refused.
