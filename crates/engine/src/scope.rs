@@ -162,6 +162,15 @@ impl Scope for RunScope<'_> {
             .map(|(_, a)| action_object(definition_name, a)))
     }
 
+    fn action_outputs(&self, name: &str) -> Result<Option<&Value>, Error> {
+        let id = self
+            .ctx
+            .definition
+            .action_id(name)
+            .ok_or_else(|| no_such_action(name))?;
+        Ok(self.resolve(id).and_then(|(_, a)| a.outputs.as_ref()))
+    }
+
     fn variable(&self, name: &str) -> Result<Value, Error> {
         crate::actions::variables::find(&self.state.variables, name)
             .map(|(_, v)| v.clone())
@@ -312,7 +321,9 @@ impl Scope for RunScope<'_> {
             .and_then(|i| i.get("subscribeResponse"))
             .cloned()
             .unwrap_or(Value::Null);
-        Ok(json!({ "name": name, "outputs": subscribe_response }))
+        let mut action = json!({ "name": name, "outputs": null });
+        action["outputs"] = subscribe_response;
+        Ok(action)
     }
 
     fn now(&self) -> Result<jiff::Timestamp, Error> {
@@ -354,13 +365,16 @@ pub fn lookup_parameter(
 pub(crate) fn action_object(name: &str, action: &ActionState) -> Value {
     let mut object = json!({
         "name": name,
-        "inputs": action.inputs,
-        "outputs": action.outputs,
+        "inputs": null,
+        "outputs": null,
         "status": action.status.as_str(),
         "code": action.code,
         "startTime": action.start_time.map(format_time),
         "endTime": action.end_time.map(format_time),
     });
+    // Cloned in, not through `json!`, which copies a value by serializing it node by node.
+    object["inputs"] = action.inputs.clone().unwrap_or(Value::Null);
+    object["outputs"] = action.outputs.clone().unwrap_or(Value::Null);
     if let Some(error) = &action.error {
         object["error"] = error.clone();
     }

@@ -44,15 +44,13 @@ impl<'a> Ctx<'a> {
             }
             NodeKind::Call { func, args } => {
                 let result = match func.kind {
-                    Kind::Eager(f) => {
-                        let values = args
-                            .iter()
-                            .map(|n| self.eval(n))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        f(self, &values)
-                    }
+                    Kind::Eager(f) => f(self, &self.eval_all(args)?),
                     Kind::Lazy(f) => f(self, args),
                     Kind::Trigger(path) => self.trigger_path(path).cloned(),
+                    Kind::ActionOutputs(path) => {
+                        let values = self.eval_all(args)?;
+                        self.action_path(&values, path).cloned()
+                    }
                 };
                 let value = result.map_err(|e| locate(e, func.name, node.span))?;
                 self.charge(&value)
@@ -84,20 +82,42 @@ impl<'a> Ctx<'a> {
             .fold(trigger, |value, name| member_ref(value, name)))
     }
 
+    /// The part of the outputs of the action named by `args[0]` at `path` (`outputs('x')`,
+    /// `body('x')`), null where the action has not run or a step is missing.
+    pub fn action_path(&self, args: &[Value], path: &[&str]) -> Result<&'a Value, Error> {
+        let name = crate::functions::arg_str(args, 0, "actionName")?;
+        Ok(match self.scope.action_outputs(name)? {
+            Some(outputs) => path
+                .iter()
+                .fold(outputs, |value, name| member_ref(value, name)),
+            None => &Value::Null,
+        })
+    }
+
+    fn eval_all(&self, nodes: &[Node]) -> Result<Vec<Value>, Error> {
+        nodes.iter().map(|n| self.eval(n)).collect()
+    }
+
     /// `node`'s value in place when it is a path into data the scope lends (`triggerBody()`,
-    /// `triggerBody()?['order'].lines`), so that an access on it copies only what it selects;
+    /// `body('Get')?['order'].lines`), so that an access on it copies only what it selects;
     /// `None`, with nothing evaluated, when it is not such a path.
     fn lent(&self, node: &Node) -> Result<Option<&'a Value>, Error> {
         match &node.kind {
-            NodeKind::Call { func, .. } => match func.kind {
-                Kind::Trigger(path) => {
-                    self.spend_fuel(node)?;
-                    self.trigger_path(path)
-                        .map(Some)
-                        .map_err(|e| locate(e, func.name, node.span))
-                }
-                Kind::Eager(_) | Kind::Lazy(_) => Ok(None),
-            },
+            NodeKind::Call { func, args } => {
+                let found = match func.kind {
+                    Kind::Trigger(path) => {
+                        self.spend_fuel(node)?;
+                        self.trigger_path(path)
+                    }
+                    Kind::ActionOutputs(path) => {
+                        self.spend_fuel(node)?;
+                        let values = self.eval_all(args)?;
+                        self.action_path(&values, path)
+                    }
+                    Kind::Eager(_) | Kind::Lazy(_) => return Ok(None),
+                };
+                found.map(Some).map_err(|e| locate(e, func.name, node.span))
+            }
             NodeKind::Access {
                 target,
                 member,

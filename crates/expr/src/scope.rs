@@ -28,6 +28,12 @@ pub trait Scope {
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {
         Err(not_available(&format!("actions('{name}')")))
     }
+    /// The outputs of `actions('name')`, lent: `outputs('name')` and `body('name')` are paths
+    /// into them, so `body('Get')?['id']` copies only `id`. `Ok(None)` when the action exists
+    /// but has not run or has no outputs; `Err` as for [`Scope::action`].
+    fn action_outputs(&self, name: &str) -> Result<Option<&Value>, Error> {
+        Err(not_available(&format!("outputs('{name}')")))
+    }
     /// `action()`: the current action (webhook unsubscribe, trackedProperties, Until condition).
     fn current_action(&self) -> Result<Value, Error> {
         Err(not_available("action"))

@@ -134,6 +134,13 @@ impl Scope for StaticScope {
             None => Err(missing("action", name)),
         }
     }
+    fn action_outputs(&self, name: &str) -> Result<Option<&Value>, Error> {
+        match self.named("actions", name) {
+            Some(Value::Null) => Ok(None),
+            Some(action) => Ok(Some(crate::value::member_ref(action, "outputs"))),
+            None => Err(missing("action", name)),
+        }
+    }
     fn current_action(&self) -> Result<Value, Error> {
         self.section("action")
             .cloned()

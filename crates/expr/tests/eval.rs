@@ -65,6 +65,13 @@ const CASES: &[(&str, &str)] = &[
     ("@outputs('get_order').statusCode", "200"),
     ("@actionBody('Get_Order')", r#"{"id": 42}"#),
     ("@body('Skipped')", "null"),
+    // Paths into an action's outputs are read in place too.
+    ("@body('Get_Order')?['missing']", "null"),
+    ("@body('Skipped')?['id']", "null"),
+    ("@outputs('Get_Order')?['body']['ID']", "42"),
+    ("@body(concat('Get_', 'Order')).id", "42"),
+    ("@body('Get_Order').missing", "!InvalidAccess: 'missing'"),
+    ("@body('Nope')?['id']", "!InvalidArgument: 'Nope'"),
     ("@actions('Skipped')?.status", "null"),
     ("@variables('LIST')[0]", r#""a""#),
     ("@workflow().run.name", r#""run1""#),

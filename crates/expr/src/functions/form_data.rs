@@ -12,7 +12,6 @@
 //! documented); multipart indexes count from 0.
 
 use super::Kind::Eager;
-use super::workflow::member;
 use super::{Function, arg_int, arg_str, f};
 use crate::content::{CONTENT_TYPE_KEY, as_envelope, envelope};
 use crate::eval::Ctx;
@@ -39,12 +38,8 @@ fn trigger_outputs<'a>(ctx: &Ctx<'a>) -> Result<&'a Value, Error> {
     ctx.trigger_path(&["outputs"])
 }
 
-fn action_outputs(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    let name = arg_str(args, 0, "actionName")?;
-    Ok(ctx
-        .scope
-        .action(name)?
-        .map_or(Value::Null, |a| member(a, "outputs")))
+fn action_outputs<'a>(ctx: &Ctx<'a>, args: &[Value]) -> Result<&'a Value, Error> {
+    ctx.action_path(args, &[])
 }
 
 fn trigger_value(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
@@ -64,20 +59,20 @@ fn trigger_part(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
 
 fn action_value(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
     single(values(
-        &action_outputs(ctx, args)?,
+        action_outputs(ctx, args)?,
         arg_str(args, 1, "key")?,
     )?)
 }
 
 fn action_values(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
     Ok(Value::Array(values(
-        &action_outputs(ctx, args)?,
+        action_outputs(ctx, args)?,
         arg_str(args, 1, "key")?,
     )?))
 }
 
 fn action_part(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    part_body(&action_outputs(ctx, args)?, arg_int(args, 1, "index")?)
+    part_body(action_outputs(ctx, args)?, arg_int(args, 1, "index")?)
 }
 
 fn single(mut values: Vec<Value>) -> Result<Value, Error> {

@@ -46,6 +46,9 @@ pub(crate) enum Kind {
     /// A path into the trigger object (`triggerBody()` is `["outputs", "body"]`), which the
     /// evaluator reads in place: a member access on it copies only the member.
     Trigger(&'static [&'static str]),
+    /// A path into the outputs of the action its one argument names (`body('Get')` is
+    /// `["body"]`), read in place like [`Kind::Trigger`].
+    ActionOutputs(&'static [&'static str]),
 }
 
 /// One row of the function table.
@@ -144,6 +147,7 @@ pub fn call_function(name: &str, args: &[Value], scope: &dyn crate::Scope) -> Re
     match func.kind {
         Kind::Eager(body) => body(&Ctx::new(scope), args),
         Kind::Trigger(path) => Ctx::new(scope).trigger_path(path).cloned(),
+        Kind::ActionOutputs(path) => Ctx::new(scope).action_path(args, path).cloned(),
         Kind::Lazy(_) => Err(unknown(format!(
             "'{}' cannot be called with evaluated arguments",
             func.name

@@ -1,15 +1,16 @@
 //! Workflow functions: everything that reads the run's data goes through the [`Scope`], so the
 //! same expression works in the engine, at validation time and when subscribing a trigger.
 //!
-//! `body()`/`outputs()` are derived from `actions()` (and `triggerBody()`/`triggerOutputs()` from
-//! `trigger()`) with null-safe steps: an action that has not run, or has no body, gives null.
+//! `body()`/`outputs()` are paths into the outputs the scope lends (`Scope::action_outputs`), and
+//! `triggerBody()`/`triggerOutputs()` into `trigger()`, with null-safe steps: an action that has
+//! not run, or has no body, gives null. The evaluator reads them in place (`Kind::Trigger`,
+//! `Kind::ActionOutputs`).
 //!
 //! [`Scope`]: crate::Scope
 
-use super::Kind::{Eager, Trigger};
+use super::Kind::{ActionOutputs, Eager, Trigger};
 use super::{Function, arg_str, f};
 use crate::eval::Ctx;
-use crate::value::find_key;
 use crate::{Error, Value};
 
 pub(super) const FUNCTIONS: &[Function] = &[
@@ -17,10 +18,10 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("triggerOutputs", 0, Some(0), Trigger(&["outputs"])),
     f("triggerBody", 0, Some(0), Trigger(&["outputs", "body"])),
     f("actions", 1, Some(1), Eager(actions)),
-    f("outputs", 1, Some(1), Eager(outputs)),
-    f("actionOutputs", 1, Some(1), Eager(outputs)),
-    f("body", 1, Some(1), Eager(body)),
-    f("actionBody", 1, Some(1), Eager(body)),
+    f("outputs", 1, Some(1), ActionOutputs(&[])),
+    f("actionOutputs", 1, Some(1), ActionOutputs(&[])),
+    f("body", 1, Some(1), ActionOutputs(&["body"])),
+    f("actionBody", 1, Some(1), ActionOutputs(&["body"])),
     f("action", 0, Some(0), Eager(action)),
     f("parameters", 1, Some(1), Eager(parameters)),
     f("variables", 1, Some(1), Eager(variables)),
@@ -33,17 +34,6 @@ pub(super) const FUNCTIONS: &[Function] = &[
     f("result", 1, Some(1), Eager(result)),
 ];
 
-/// `value?.name` with case-insensitive lookup: null when `value` is not an object or lacks it.
-pub(super) fn member(value: Value, name: &str) -> Value {
-    match value {
-        Value::Object(mut map) => match find_key(&map, name).cloned() {
-            Some(k) => map.swap_remove(&k).unwrap_or(Value::Null),
-            None => Value::Null,
-        },
-        _ => Value::Null,
-    }
-}
-
 fn name_arg<'v>(args: &'v [Value], what: &str) -> Result<&'v str, Error> {
     arg_str(args, 0, what)
 }
@@ -53,16 +43,6 @@ fn actions(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
         .scope
         .action(name_arg(args, "actionName")?)?
         .unwrap_or(Value::Null))
-}
-
-fn outputs(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    let action = ctx.scope.action(name_arg(args, "actionName")?)?;
-    Ok(action.map_or(Value::Null, |a| member(a, "outputs")))
-}
-
-fn body(ctx: &Ctx, args: &[Value]) -> Result<Value, Error> {
-    let action = ctx.scope.action(name_arg(args, "actionName")?)?;
-    Ok(action.map_or(Value::Null, |a| member(member(a, "outputs"), "body")))
 }
 
 fn action(ctx: &Ctx, _: &[Value]) -> Result<Value, Error> {

@@ -34,9 +34,14 @@ impl Default for TestScope {
 
 #[allow(dead_code)]
 fn lookup(map: &Value, name: &str, what: &str) -> Result<Value, Error> {
+    find(map, name, what).cloned()
+}
+
+#[allow(dead_code)]
+fn find<'v>(map: &'v Value, name: &str, what: &str) -> Result<&'v Value, Error> {
     map.as_object()
         .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v)
         .ok_or_else(|| Error {
             kind: ErrorKind::InvalidArgument,
             message: format!("the {what} '{name}' does not exist"),
@@ -51,6 +56,10 @@ impl Scope for TestScope {
     fn action(&self, name: &str) -> Result<Option<Value>, Error> {
         let v = lookup(&self.actions, name, "action")?;
         Ok(if v.is_null() { None } else { Some(v) })
+    }
+    fn action_outputs(&self, name: &str) -> Result<Option<&Value>, Error> {
+        let action = find(&self.actions, name, "action")?;
+        Ok((!action.is_null()).then(|| &action["outputs"]))
     }
     fn parameter(&self, name: &str) -> Result<Value, Error> {
         lookup(&self.parameters, name, "parameter")
