@@ -343,7 +343,7 @@ pub fn verdicts(rows: &[Row], concurrency: usize) -> Vec<Verdict> {
             let ratio = r.extra.get("late_over_early").and_then(Value::as_f64)?;
             let steps = r.extra.get("engine_steps").and_then(Value::as_u64)?;
             Some((
-                format!("{ratio:.2}x per action (last vs first quarter of {steps} steps)"),
+                format!("{ratio:.2}x per action (last vs first quarters, {steps} steps in all)"),
                 ratio <= 1.5,
             ))
         })

@@ -11,7 +11,7 @@
 //!    are in the JSON too), and cost per step over steps 1–100 is
 //!    `(T(100) - T(0)) / 100`, over 901–1000 `(T(1000) - T(900)) / 100`.
 //! 3. A Foreach over 10,000 items and a 1,000-step Until (`loop_steps`): per engine step,
-//!    first quarter vs last quarter.
+//!    first quarter vs last quarter, pooled over five runs of each.
 //!
 //! A workflow holds at most 500 actions (Logic Apps' limit, enforced at save time), so a flat
 //! chain cannot reach step 1,000: the chain is capped at the limit the engine reports (500

@@ -9,7 +9,8 @@
 //! one start time. Grouping the repetitions by start time gives the engine steps; the gap to
 //! the next step's start is that step's cost (commit included; the last step, which also ends
 //! the run, is left out). The figures compare the first quarter of the steps with the last
-//! quarter, per step and per action. `--quick` runs smaller loops and checks results only.
+//! quarter, per step and per action, pooled over several runs. `--quick` runs smaller loops
+//! once and checks results only.
 
 use crate::{
     Ctx,
@@ -19,12 +20,15 @@ use crate::{
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
+/// Runs of each loop shape in a full benchmark (see [`one`]).
+const LOOP_REPS: usize = 5;
+
 /// One row per shape.
 pub async fn rows(ctx: &Ctx, engine: &Server) -> anyhow::Result<Vec<Row>> {
-    let (items, rounds) = if ctx.quick {
-        (2_000, 600)
+    let (items, rounds, reps) = if ctx.quick {
+        (2_000, 600, 1)
     } else {
-        (10_000, 1_000)
+        (10_000, 1_000, LOOP_REPS)
     };
     let foreach = json!({
         "triggers": { "manual": { "type": "Request", "kind": "Http" } },
@@ -66,6 +70,7 @@ pub async fn rows(ctx: &Ctx, engine: &Server) -> anyhow::Result<Vec<Row>> {
             "Next",
             foreach,
             items,
+            reps,
             &format!("Foreach over {items} items (sequential)"),
         )
         .await?,
@@ -75,26 +80,83 @@ pub async fn rows(ctx: &Ctx, engine: &Server) -> anyhow::Result<Vec<Row>> {
             "Bump",
             until,
             rounds,
+            reps,
             &format!("{rounds}-step run (Until x {rounds})"),
         )
         .await?,
     ])
 }
 
-/// Runs one loop workflow once, checks every iteration, and measures its steps.
+/// Runs one loop workflow `reps` times, checks every iteration of every run, and compares
+/// the first quarter of each run's engine steps with the last quarter, pooled over the runs.
+/// One run is not enough here: its steps last 1-3 ms, timestamps have ms resolution, and a
+/// quarter of 40 steps is ten samples; pooling several runs shrinks that quantisation and this
+/// machine's noise, while each run's early and late steps stay milliseconds apart.
 async fn one(
     engine: &Server,
     workflow: &str,
     looped: &str,
     definition: Value,
     iterations: usize,
+    reps: usize,
     label: &str,
 ) -> anyhow::Result<Row> {
-    let mut row = Row::new("long-run", label).parameters("1 run");
+    let mut row = Row::new("long-run", label).parameters(format!("{reps} runs"));
     engine.put_workflow(workflow, definition).await?;
     let url = engine.callback_url(workflow).await?;
+    let (mut early, mut late) = (Vec::new(), Vec::new());
+    let (mut wall, mut engine_steps) = (Duration::ZERO, 0);
+    for _ in 0..reps {
+        let measured = match measure(engine, workflow, looped, &url, iterations, label).await? {
+            Ok(measured) => measured,
+            Err(failure) => {
+                row.fail(failure);
+                return Ok(row);
+            }
+        };
+        let (mut steps, took) = measured;
+        wall += took;
+        engine_steps += steps.len();
+        // The last step also ends the run, in the same step: its length is unknown.
+        steps.pop();
+        let quarter = (steps.len() / 4).max(1).min(steps.len());
+        early.extend_from_slice(&steps[..quarter]);
+        late.extend_from_slice(&steps[steps.len() - quarter..]);
+    }
+    row.extra("wall_ms", wall.as_secs_f64() * 1000.0);
+    row.extra("engine_steps", engine_steps);
+    let Some(((early_step, early_action), (late_step, late_action))) =
+        cost(&early).zip(cost(&late))
+    else {
+        return Ok(row.note("too few steps to compare"));
+    };
+    row.extra("per_step_ms_early", early_step);
+    row.extra("per_step_ms_late", late_step);
+    row.extra("per_action_us_early", early_action);
+    row.extra("per_action_us_late", late_action);
+    row.extra("late_over_early", late_action / early_action);
+    Ok(row
+        .throughput((iterations * reps) as f64 / wall.as_secs_f64(), "actions/s")
+        .note(format!(
+            "{engine_steps} engine steps in {reps} runs; first quarters {early_step:.2} ms/step \
+             ({early_action:.1} us/action) vs last quarters {late_step:.2} ms/step \
+             ({late_action:.1} us/action): {:.2}x",
+            late_action / early_action
+        )))
+}
+
+/// One run of a loop workflow: its engine steps and the time from trigger to end seen, or why
+/// it is wrong (not Succeeded, an iteration missing or failed, the wrong last output).
+async fn measure(
+    engine: &Server,
+    workflow: &str,
+    looped: &str,
+    url: &str,
+    iterations: usize,
+    label: &str,
+) -> anyhow::Result<Result<(Vec<(i64, usize)>, Duration), String>> {
     let sent = Instant::now();
-    let response = engine.client.post(&url).json(&json!({})).send().await?;
+    let response = engine.client.post(url).json(&json!({})).send().await?;
     let status = response.status().as_u16();
     let run_id = response
         .headers()
@@ -102,8 +164,7 @@ async fn one(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let Some(run_id) = run_id.filter(|_| status == 202) else {
-        row.fail(format!("trigger answered {status}"));
-        return Ok(row);
+        return Ok(Err(format!("trigger answered {status}")));
     };
     let (run, seen) = engine
         .wait_for_end(
@@ -116,8 +177,7 @@ async fn one(
     let wall = seen - sent;
     eprintln!("long-run: {label}: {} in {wall:?}", run.status);
     if run.status != "Succeeded" {
-        row.fail(format!("run {run_id} {}: {:?}", run.status, run.error));
-        return Ok(row);
+        return Ok(Err(format!("run {run_id} {}: {:?}", run.status, run.error)));
     }
     let repetitions = engine
         .get_json(&format!(
@@ -130,10 +190,10 @@ async fn one(
         .filter(|r| r["status"] == "Succeeded")
         .count();
     if repetitions.len() != iterations || succeeded != iterations {
-        row.fail(format!(
+        return Ok(Err(format!(
             "{} repetitions of {looped}, {succeeded} Succeeded (expected {iterations})",
             repetitions.len()
-        ));
+        )));
     }
     // Every iteration saw its own item (Foreach) or the count so far (Until): the last one
     // says the loop went round exactly `iterations` times, in order.
@@ -144,9 +204,9 @@ async fn one(
             value => value,
         });
     if last_output != Some(json!(iterations)) {
-        row.fail(format!(
+        return Ok(Err(format!(
             "last iteration's output is {last_output:?}, expected {iterations}"
-        ));
+        )));
     }
     let mut starts: Vec<i64> = repetitions
         .iter()
@@ -154,33 +214,7 @@ async fn one(
         .collect();
     starts.sort_unstable();
     let end = run.end_time.as_deref().and_then(parse_time_ms);
-    let mut steps = steps(&starts, end.unwrap_or_default());
-    let engine_steps = steps.len();
-    row.extra("wall_ms", wall.as_secs_f64() * 1000.0);
-    row.extra("engine_steps", engine_steps);
-    // The last step also ends the run, in the same step: its length is unknown.
-    steps.pop();
-    let quarter = (steps.len() / 4).max(1);
-    let (early, late) = (
-        cost(&steps[..quarter.min(steps.len())]),
-        cost(&steps[steps.len().saturating_sub(quarter)..]),
-    );
-    let Some(((early_step, early_action), (late_step, late_action))) = early.zip(late) else {
-        return Ok(row.note("too few steps to compare"));
-    };
-    row.extra("per_step_ms_early", early_step);
-    row.extra("per_step_ms_late", late_step);
-    row.extra("per_action_us_early", early_action);
-    row.extra("per_action_us_late", late_action);
-    row.extra("late_over_early", late_action / early_action);
-    Ok(row
-        .throughput(iterations as f64 / wall.as_secs_f64(), "actions/s")
-        .note(format!(
-            "{engine_steps} engine steps; first quarter {early_step:.2} ms/step \
-             ({early_action:.1} us/action) vs last quarter {late_step:.2} ms/step \
-             ({late_action:.1} us/action): {:.2}x",
-            late_action / early_action
-        )))
+    Ok(Ok((steps(&starts, end.unwrap_or_default()), wall)))
 }
 
 /// The engine steps of a loop as `(ms, actions)`: actions sharing a start time ran in one
