@@ -8,6 +8,7 @@ use crate::{
 };
 use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
 use hookflow_store::{Claim, EffectRecord, NewEvent};
+use serde::Deserialize as _;
 use std::sync::Arc;
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -64,7 +65,7 @@ pub(crate) async fn run(handle: Handle, shutdown: CancellationToken) {
 
 async fn carry_out(handle: &Handle, record: EffectRecord) {
     let owner = handle.inner.options.node_id.as_str();
-    let effect: Effect = match serde_json::from_value(record.effect.clone()) {
+    let effect = match Effect::deserialize(&record.effect) {
         Ok(effect) => effect,
         Err(error) => {
             tracing::error!(effect_id = record.id, %error, "an outbox effect this version cannot read");

@@ -14,6 +14,7 @@ use hookflow_store::{
     ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate, StepCommit,
     SubscriptionRecord, SubscriptionState, WaitWrite,
 };
+use serde::Deserialize as _;
 use serde_json::Value;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::task::JoinSet;
@@ -242,7 +243,7 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun, preloaded: Option<Preloa
     };
     let now = handle.now();
     let events = claimed.events.iter().filter_map(|inbox_event| {
-        serde_json::from_value(inbox_event.event.clone())
+        Event::deserialize(&inbox_event.event)
             .inspect_err(|error| {
                 tracing::error!(run_id, %error, "dropping an inbox event this version cannot read");
             })

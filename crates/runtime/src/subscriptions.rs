@@ -24,6 +24,7 @@ use hookflow_store::{
     Claim, SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord,
     WorkflowRecord,
 };
+use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -569,7 +570,7 @@ fn unsubscribe_request(
     };
     // A webhook action's unsubscribe was evaluated by the engine, in its run's scope.
     if let Some(request) = template.get(ACTION_REQUEST) {
-        return serde_json::from_value(request.clone())
+        return HttpRequest::deserialize(request)
             .map(Some)
             .map_err(|e| format!("stored unsubscribe request: {e}"));
     }
