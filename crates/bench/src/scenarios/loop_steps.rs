@@ -101,7 +101,12 @@ async fn one(
     reps: usize,
     label: &str,
 ) -> anyhow::Result<Row> {
-    let mut row = Row::new("long-run", label).parameters(format!("{reps} runs"));
+    let runs = if reps == 1 {
+        "1 run".to_owned()
+    } else {
+        format!("{reps} runs")
+    };
+    let mut row = Row::new("long-run", label).parameters(runs.clone());
     engine.put_workflow(workflow, definition).await?;
     let url = engine.callback_url(workflow).await?;
     let (mut early, mut late) = (Vec::new(), Vec::new());
@@ -138,7 +143,7 @@ async fn one(
     Ok(row
         .throughput((iterations * reps) as f64 / wall.as_secs_f64(), "actions/s")
         .note(format!(
-            "{engine_steps} engine steps in {reps} runs; first quarters {early_step:.2} ms/step \
+            "{engine_steps} engine steps in {runs}; first quarters {early_step:.2} ms/step \
              ({early_action:.1} us/action) vs last quarters {late_step:.2} ms/step \
              ({late_action:.1} us/action): {:.2}x",
             late_action / early_action
