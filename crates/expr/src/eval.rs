@@ -220,7 +220,8 @@ fn locate_member<'v>(
     null_safe: bool,
     span: Span,
 ) -> Result<Place<&'v String>, Error> {
-    let shown = match key {
+    // Only an error names the key: no string is built for an access that succeeds.
+    let shown = || match key {
         Key::Name(n) => format!("property '{n}'"),
         Key::Index(i) => format!("index {i}"),
     };
@@ -228,7 +229,10 @@ fn locate_member<'v>(
         (Value::Null, _) if null_safe => Ok(Place::Null),
         (Value::Null, _) => Err(access_error(
             span,
-            format!("the {shown} cannot be selected on a null value; use '?' for optional values"),
+            format!(
+                "the {} cannot be selected on a null value; use '?' for optional values",
+                shown()
+            ),
         )),
         (Value::Object(map), Key::Name(name)) => match find_key(map, name) {
             Some(k) => Ok(Place::Member(k)),
@@ -257,7 +261,7 @@ fn locate_member<'v>(
         }
         (other, _) => Err(access_error(
             span,
-            format!("the {shown} cannot be selected on {}", type_name(other)),
+            format!("the {} cannot be selected on {}", shown(), type_name(other)),
         )),
     }
 }
