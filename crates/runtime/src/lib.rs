@@ -95,6 +95,9 @@ struct Inner {
     /// Wakes the recurrence loop: this node changed timers (other nodes' changes are found
     /// by its polling, at most `IDLE_POLL` late).
     recurrence_work: tokio::sync::Notify,
+    /// Cancelled when the node stops: a continuing run is then released between its steps
+    /// rather than stepped on in place (`scheduler`).
+    shutdown: CancellationToken,
 }
 
 /// The way to talk to a running runtime. Cheap to clone.
@@ -126,6 +129,7 @@ impl Runtime {
             runs: Default::default(),
             responders: Default::default(),
             recurrence_work: tokio::sync::Notify::new(),
+            shutdown: shutdown.clone(),
             options,
             store,
             clock,

@@ -230,17 +230,33 @@ pub(crate) async fn wait_for_work(
     }
 }
 
-/// Applies a claimed run's due events and commits the result.
+/// Applies a claimed run's due events and commits the result. A run whose step was cut at
+/// its budget is stepped again here, in place: its lease is kept across the commit, so no
+/// claim comes between its steps, and no other claim can take it (and read its rows, which
+/// for a long run is the cost of the whole run) while its state is in this task's hands.
 async fn step_run(handle: &Handle, claimed: ClaimedRun, preloaded: Option<Preloaded>) {
-    let run_id = claimed.run_id.clone();
-    let mut cached = match load(handle, &claimed, preloaded).await {
+    let cached = match load(handle, &claimed, preloaded).await {
         Ok(cached) => cached,
         Err(error) => {
             // The lease is kept: the run is retried when it expires, not in a hot loop.
-            tracing::error!(run_id, %error, "loading run failed");
+            tracing::error!(run_id = claimed.run_id, %error, "loading run failed");
             return;
         }
     };
+    let mut next = Some((claimed, cached));
+    while let Some((claimed, cached)) = next {
+        next = step_loaded(handle, claimed, cached).await;
+    }
+}
+
+/// One step of a loaded run; the run again, claimed with its next events, when it goes on
+/// in place.
+async fn step_loaded(
+    handle: &Handle,
+    claimed: ClaimedRun,
+    mut cached: CachedRun,
+) -> Option<(ClaimedRun, CachedRun)> {
+    let run_id = claimed.run_id.clone();
     let now = handle.now();
     let events = claimed.events.iter().filter_map(|inbox_event| {
         Event::deserialize(&inbox_event.event)
@@ -251,13 +267,38 @@ async fn step_run(handle: &Handle, claimed: ClaimedRun, preloaded: Option<Preloa
     });
     let transition = apply(handle, &mut cached, &run_id, events, now);
     let commit = build_commit(handle, &claimed, &cached, &transition, now);
+    if continues(&transition) && !handle.inner.shutdown.is_cancelled() {
+        let store = &handle.inner.store;
+        return match store
+            .commit_step_and_continue(commit, handle.lease_run(), now)
+            .await
+        {
+            Ok(next) => {
+                let state = &cached.state;
+                after_commit(
+                    handle,
+                    &run_id,
+                    state.status,
+                    state.error.as_ref(),
+                    transition,
+                );
+                cached.seq = next.seq;
+                Some((next, cached))
+            }
+            Err(error) => {
+                tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
+                None
+            }
+        };
+    }
     if let Err(error) = handle.inner.store.commit_step(commit).await {
         tracing::warn!(run_id, %error, "step not committed; the run will be reloaded");
         handle.inner.runs.lock().expect("runs lock").take(&run_id);
-        return;
+        return None;
     }
     cached.seq = claimed.seq;
     committed(handle, run_id, cached, transition);
+    None
 }
 
 /// Applies `events` to a loaded run with the engine, in order.
@@ -324,8 +365,9 @@ fn continues(transition: &Transition) -> bool {
 }
 
 /// Caches a run (at the `seq` its committed step left it) that is moving: with a call in flight
-/// or continuing — reloading a continuing run from its rows each step would make a long run's
-/// steps grow. A run that merely waits is parked: kept briefly, in bounded number
+/// or continuing (its first step, taken where it was created, or one released at shutdown) —
+/// reloading a continuing run from its rows each step would make a long run's steps grow. A
+/// run that merely waits is parked: kept briefly, in bounded number
 /// (`run_cache`), for a callback that comes at once. A finished run is not kept.
 fn keep_cached(handle: &Handle, run_id: String, cached: CachedRun, continues: bool) {
     if continues {

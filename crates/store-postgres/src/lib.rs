@@ -38,10 +38,10 @@ use deadpool_postgres::{Object, Pool};
 use error::DbError;
 use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery,
-    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
-    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock,
-    WorkflowRecord,
+    EffectRecord, Fire, FireOutcome, LeaseRun, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
+    RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
+    SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord,
+    WakeUps, WorkflowLock, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -322,10 +322,27 @@ impl Store for PostgresStore {
         // (it held the run).
         let (due, news) = (Due::of_step(&step), Due::created_by_step(&step));
         let written = in_transaction!(self, |tx| async {
-            work::commit_step(&tx, &step).await?;
+            work::commit_step(&tx, &step, None).await?;
             wake::notify(&tx, &self.channel, news).await
         });
         self.woke(due, written)
+    }
+
+    async fn commit_step_and_continue(
+        &self,
+        step: StepCommit,
+        lease: LeaseRun,
+        now: i64,
+    ) -> store::Result<ClaimedRun> {
+        let due = Due::of_continued_step(&step);
+        let claimed = in_transaction!(self, |tx| async {
+            let claimed = work::commit_step(&tx, &step, Some((&lease, now))).await?;
+            wake::notify(&tx, &self.channel, due).await?;
+            Ok::<_, DbError>(
+                claimed.expect("a step committed with its lease kept comes back claimed"),
+            )
+        });
+        self.woke(due, claimed)
     }
 
     async fn release_run(&self, run_id: &str, owner: &str) -> store::Result<()> {

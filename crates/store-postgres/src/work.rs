@@ -161,12 +161,7 @@ pub(crate) async fn claim_runs(
     .await?;
     let mut events: HashMap<String, Vec<InboxEvent>> = HashMap::with_capacity(leased.len());
     for row in &found {
-        let event = InboxEvent {
-            id: row.try_get(0)?,
-            run_id: row.try_get(1)?,
-            event: row.try_get(2)?,
-            due_at: row.try_get(3)?,
-        };
+        let event = inbox_event(row)?;
         events.entry(event.run_id.clone()).or_default().push(event);
     }
     Ok(leased
@@ -185,14 +180,25 @@ pub(crate) async fn claim_runs(
 /// re-checks the condition against the committed row and matches nothing), so a stale step
 /// returns before writing anything. A later failure (say, an event for an unknown run) rolls
 /// the whole transaction back.
-pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> Result<(), DbError> {
+///
+/// With `keep`, the run stays leased (to `keep.0`, from `keep.1`) and is returned claimed at
+/// its new `seq` with its events due then (`Store::commit_step_and_continue`).
+pub(crate) async fn commit_step(
+    tx: &impl GenericClient,
+    step: &StepCommit,
+    keep: Option<(&LeaseRun, i64)>,
+) -> Result<Option<ClaimedRun>, DbError> {
+    let (lease_owner, lease_until) = match keep {
+        Some((lease, now)) => (Some(&lease.owner), Some(now.saturating_add(lease.lease_ms))),
+        None => (None, None),
+    };
     let fenced = match &step.run {
         Some(update) => {
             pool::execute(
                 tx,
                 "UPDATE runs SET status = $4, end_time = $5, outputs = $6, error = $7, \
                  variables = coalesce($8, variables), \
-                 seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                 seq = seq + 1, lease_owner = $9, lease_until = $10 \
                  WHERE id = $1 AND seq = $2 AND lease_owner = $3",
                 &[
                     &step.run_id,
@@ -203,6 +209,8 @@ pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> R
                     &update.outputs,
                     &update.error,
                     &update.variables,
+                    &lease_owner,
+                    &lease_until,
                 ],
             )
             .await?
@@ -210,9 +218,15 @@ pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> R
         None => {
             pool::execute(
                 tx,
-                "UPDATE runs SET seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                "UPDATE runs SET seq = seq + 1, lease_owner = $4, lease_until = $5 \
                  WHERE id = $1 AND seq = $2 AND lease_owner = $3",
-                &[&step.run_id, &step.expected_seq, &step.owner],
+                &[
+                    &step.run_id,
+                    &step.expected_seq,
+                    &step.owner,
+                    &lease_owner,
+                    &lease_until,
+                ],
             )
             .await?
         }
@@ -225,7 +239,15 @@ pub(crate) async fn commit_step(tx: &impl GenericClient, step: &StepCommit) -> R
         };
         return Err(error.into());
     }
-    write_step_rows(tx, step).await
+    write_step_rows(tx, step).await?;
+    let Some((_, now)) = keep else {
+        return Ok(None);
+    };
+    Ok(Some(ClaimedRun {
+        run_id: step.run_id.clone(),
+        seq: step.expected_seq + 1,
+        events: due_events(tx, &step.run_id, now).await?,
+    }))
 }
 
 /// Everything a step writes besides its run row: consumed events, action rows, effects,
@@ -469,7 +491,20 @@ pub(crate) async fn lease_run(
     let Some(row) = leased else {
         return Ok(None);
     };
-    let events = pool::query(
+    Ok(Some(ClaimedRun {
+        run_id: run_id.to_owned(),
+        seq: row.try_get(0)?,
+        events: due_events(tx, run_id, now).await?,
+    }))
+}
+
+/// The run's events due at `now`, in order.
+async fn due_events(
+    tx: &impl GenericClient,
+    run_id: &str,
+    now: i64,
+) -> Result<Vec<InboxEvent>, DbError> {
+    pool::query(
         tx,
         "SELECT id, run_id, event, due_at FROM inbox \
          WHERE run_id = $1 AND due_at <= $2 ORDER BY id",
@@ -477,20 +512,18 @@ pub(crate) async fn lease_run(
     )
     .await?
     .iter()
-    .map(|row| {
-        Ok(InboxEvent {
-            id: row.try_get(0)?,
-            run_id: row.try_get(1)?,
-            event: row.try_get(2)?,
-            due_at: row.try_get(3)?,
-        })
+    .map(inbox_event)
+    .collect()
+}
+
+/// An inbox row selected as `id, run_id, event, due_at`.
+fn inbox_event(row: &tokio_postgres::Row) -> Result<InboxEvent, DbError> {
+    Ok(InboxEvent {
+        id: row.try_get(0)?,
+        run_id: row.try_get(1)?,
+        event: row.try_get(2)?,
+        due_at: row.try_get(3)?,
     })
-    .collect::<Result<_, DbError>>()?;
-    Ok(Some(ClaimedRun {
-        run_id: run_id.to_owned(),
-        seq: row.try_get(0)?,
-        events,
-    }))
 }
 
 /// The earliest time at which a claim could find work: unleased events and effects count at

@@ -32,10 +32,10 @@ pub use writer::WriteStats;
 use async_trait::async_trait;
 use hookflow_store::{
     self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery,
-    RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
-    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord, WakeUps, WorkflowLock,
-    WorkflowRecord,
+    EffectRecord, Fire, FireOutcome, LeaseRun, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
+    RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
+    SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord,
+    WakeUps, WorkflowLock, WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -256,10 +256,27 @@ impl Store for SqliteStore {
         let step = Arc::new(step);
         let written = step.clone();
         self.writer
-            .write(move |conn| work::commit_step(conn, &written))
+            .write(move |conn| work::commit_step(conn, &written, None))
             .await?;
         self.wake_ups.wake(Due::of_step(&step));
         Ok(())
+    }
+
+    async fn commit_step_and_continue(
+        &self,
+        step: StepCommit,
+        lease: LeaseRun,
+        now: i64,
+    ) -> store::Result<ClaimedRun> {
+        let step = Arc::new(step);
+        let written = step.clone();
+        let claimed = self
+            .writer
+            .write(move |conn| work::commit_step(conn, &written, Some((&lease, now))))
+            .await?
+            .expect("a step committed with its lease kept comes back claimed");
+        self.wake_ups.wake(Due::of_continued_step(&step));
+        Ok(claimed)
     }
 
     async fn release_run(&self, run_id: &str, owner: &str) -> store::Result<()> {

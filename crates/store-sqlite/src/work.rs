@@ -141,13 +141,24 @@ pub(crate) fn lease_run(
 /// of two workers racing on the same `seq`, the second matches no row), so a stale step
 /// returns before writing anything. A later failure (say, an event for an unknown run) is
 /// undone by the writer's savepoint around this command.
-pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), DbError> {
+///
+/// With `keep`, the run stays leased (to `keep.0`, from `keep.1`) and is returned claimed at
+/// its new `seq` with its events due then (`Store::commit_step_and_continue`).
+pub(crate) fn commit_step(
+    conn: &Connection,
+    step: &StepCommit,
+    keep: Option<(&LeaseRun, i64)>,
+) -> Result<Option<ClaimedRun>, DbError> {
+    let (lease_owner, lease_until) = match keep {
+        Some((lease, now)) => (Some(&lease.owner), Some(now.saturating_add(lease.lease_ms))),
+        None => (None, None),
+    };
     let fenced = match &step.run {
         Some(update) => conn
             .prepare_cached(
                 "UPDATE runs SET status = ?4, end_time = ?5, outputs = ?6, error = ?7, \
                  variables = coalesce(?8, variables), \
-                 seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                 seq = seq + 1, lease_owner = ?9, lease_until = ?10 \
                  WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
             )?
             .execute(params![
@@ -159,13 +170,21 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
                 rows::optional_json_text(update.outputs.as_ref()),
                 rows::optional_json_text(update.error.as_ref()),
                 rows::optional_json_text(update.variables.as_ref()),
+                lease_owner,
+                lease_until,
             ])?,
         None => conn
             .prepare_cached(
-                "UPDATE runs SET seq = seq + 1, lease_owner = NULL, lease_until = NULL \
+                "UPDATE runs SET seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
                  WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
             )?
-            .execute(params![step.run_id, step.expected_seq, step.owner])?,
+            .execute(params![
+                step.run_id,
+                step.expected_seq,
+                step.owner,
+                lease_owner,
+                lease_until
+            ])?,
     };
     if fenced == 0 {
         let error = if run_exists(conn, &step.run_id)? {
@@ -175,7 +194,15 @@ pub(crate) fn commit_step(conn: &Connection, step: &StepCommit) -> Result<(), Db
         };
         return Err(error.into());
     }
-    write_step_rows(conn, step)
+    write_step_rows(conn, step)?;
+    let Some((_, now)) = keep else {
+        return Ok(None);
+    };
+    Ok(Some(ClaimedRun {
+        run_id: step.run_id.clone(),
+        seq: step.expected_seq + 1,
+        events: due_events(conn, &step.run_id, now)?,
+    }))
 }
 
 /// Everything a step writes besides its run row: consumed events, action rows, effects,

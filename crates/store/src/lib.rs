@@ -102,6 +102,19 @@ pub trait Store: Send + Sync + 'static {
     /// started — so a cancelled or terminated run sends nothing more. Fails with
     /// [`Error::Conflict`] (writing nothing) when the run's `seq` is not `step.expected_seq`.
     async fn commit_step(&self, step: StepCommit) -> Result<()>;
+    /// Commits `step` like [`Store::commit_step`], except that the run stays leased to
+    /// `lease.owner` (until `now + lease.lease_ms`) and comes back claimed at its new `seq`
+    /// with every event due at `now` — the `Continue` the step added, and whatever else
+    /// arrived meanwhile (a cancel, a callback), in inbox order. A node steps a continuing run
+    /// again at once this way: no claim round trip, and no moment when the run is unleased, in
+    /// which another claim could take it and read its rows while its state is in this node's
+    /// hands.
+    async fn commit_step_and_continue(
+        &self,
+        step: StepCommit,
+        lease: LeaseRun,
+        now: i64,
+    ) -> Result<ClaimedRun>;
     /// Releases a run lease without changes (e.g. the step failed to load).
     async fn release_run(&self, run_id: &str, owner: &str) -> Result<()>;
     /// Leases up to `claim.limit` outbox effects due at `claim.now` with no live lease.

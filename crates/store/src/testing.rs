@@ -47,6 +47,7 @@ macro_rules! store_conformance_tests {
             lease_expiry_makes_run_claimable_again,
             commit_step_on_unknown_run_is_not_found,
             release_run_makes_run_claimable,
+            a_continuing_step_keeps_its_run_leased,
             effects_are_leased_and_attempts_counted,
             complete_effect_appends_outcome_once,
             release_all_leases_frees_runs_and_effects,
@@ -713,6 +714,74 @@ pub async fn release_run_makes_run_claimable(store: Arc<dyn Store>) {
 
     let error = store.release_run("nope", "a").await.unwrap_err();
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+}
+
+pub async fn a_continuing_step_keeps_its_run_leased(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    store.create_run(new_run("r1", T0)).await.unwrap();
+    let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
+    // Arrives while the step runs.
+    push(&*store, "r1", json!({"cancel": true}), T0).await;
+    let lease = LeaseRun {
+        owner: "a".into(),
+        lease_ms: LEASE,
+    };
+    let continuing = StepCommit {
+        consumed_events: vec![claimed[0].events[0].id],
+        actions: vec![action("A", ActionStatus::Succeeded)],
+        new_events: vec![
+            NewEvent {
+                run_id: "r1".into(),
+                event: json!({"continue": 1}),
+                due_at: T0 + 1,
+            },
+            NewEvent {
+                run_id: "r1".into(),
+                event: json!({"timer": 1}),
+                due_at: T0 + 5_000,
+            },
+        ],
+        ..step("a", 0, "r1")
+    };
+
+    // A stale step keeps nothing and writes nothing.
+    let stale = StepCommit {
+        expected_seq: 3,
+        ..continuing.clone()
+    };
+    let error = store
+        .commit_step_and_continue(stale, lease.clone(), T0 + 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Conflict(_)), "{error:?}");
+    assert!(store.list_actions("r1").await.unwrap().is_empty());
+
+    let next = store
+        .commit_step_and_continue(continuing, lease, T0 + 1)
+        .await
+        .unwrap();
+    assert_eq!((next.run_id.as_str(), next.seq), ("r1", 1));
+    // Every event due at `now`, in inbox order: what arrived meanwhile is not skipped; the
+    // consumed start event and the timer due later are not there.
+    let bodies: Vec<_> = next.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"cancel": true}), json!({"continue": 1})]);
+    assert_eq!(names(&*store, "r1").await, ["A"]);
+
+    // Still leased, up to and including `now + lease_ms`: no one else claims it.
+    for now in [T0 + 1, T0 + 1 + LEASE] {
+        assert!(store.claim_runs(claim("b", now)).await.unwrap().is_empty());
+    }
+    // Its holder steps it on and lets go; the timer is claimable when due.
+    let last = StepCommit {
+        consumed_events: next.events.iter().map(|e| e.id).collect(),
+        ..step("a", 1, "r1")
+    };
+    store.commit_step(last).await.unwrap();
+    let timer = store.claim_runs(claim("b", T0 + 5_000)).await.unwrap();
+    assert_eq!(timer.len(), 1);
+    assert_eq!(timer[0].seq, 2);
+    let bodies: Vec<_> = timer[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"timer": 1})]);
 }
 
 // --- Effects ------------------------------------------------------------------------------

@@ -83,6 +83,17 @@ impl Due {
         }
     }
 
+    /// A step committed with its run's lease kept (`Store::commit_step_and_continue`): its
+    /// events are its own run's, which stays leased to the node that steps it, so only its
+    /// effects and owed unsubscribes are work for others. Its timers due later are found
+    /// when the run is released, which wakes the runs loop.
+    pub fn of_continued_step(step: &StepCommit) -> Due {
+        Due {
+            runs: false,
+            ..Due::of_step(step)
+        }
+    }
+
     /// New runs: a run's first event, or the work its first step (taken with it) made.
     pub fn of_runs<'a>(runs: impl IntoIterator<Item = &'a NewRun>) -> Due {
         runs.into_iter().fold(Due::default(), |due, run| {

@@ -4,6 +4,7 @@
 
 use crate::support::{Engine, Service, fire, request_workflow};
 use serde_json::json;
+use std::time::{Duration, Instant};
 
 #[tokio::test]
 async fn foreach_calls_a_service_per_item_then_counts() {
@@ -62,6 +63,99 @@ async fn foreach_calls_a_service_per_item_then_counts() {
         3,
         "each iteration's call has its own idempotency key"
     );
+}
+
+/// A loop longer than one step's budget of actions runs in several steps (the run continues
+/// in place between them, its lease kept) and ends with every iteration in order.
+#[tokio::test]
+async fn a_loop_longer_than_a_step_runs_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&dir);
+    let document = request_workflow(json!({
+        "Each": {
+            "type": "Foreach", "foreach": "@range(0, 600)",
+            "runtimeConfiguration": { "concurrency": { "repetitions": 1 } },
+            "actions": { "Next": { "type": "Compose", "inputs": "@add(item(), 1)", "runAfter": {} } },
+            "runAfter": {}
+        },
+        "After": { "type": "Compose", "inputs": "done", "runAfter": { "Each": ["Succeeded"] } }
+    }));
+    assert_eq!(engine.put_workflow("long", &document).await.0, 201);
+    let url = engine.callback_url("long", "manual").await;
+    let (status, run_id, _) = fire(&engine.client, &url, json!({})).await;
+    assert_eq!(status, 202);
+    let run_id = run_id.unwrap();
+    let run = engine.wait_for_end("long", &run_id).await;
+    assert_eq!(run["status"], "Succeeded", "{run}");
+    let (status, repetitions) = engine
+        .get(&format!(
+            "/api/workflows/long/runs/{run_id}/actions/Next/repetitions"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let outputs: Vec<_> = repetitions["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outputs"].clone())
+        .collect();
+    let expected: Vec<_> = (1..=600).map(|n| json!(n)).collect();
+    assert_eq!(outputs, expected);
+    let actions = engine.actions("long", &run_id).await;
+    let after = actions.iter().find(|a| a["name"] == "After").unwrap();
+    assert_eq!(after["outputs"], "done");
+}
+
+/// A run that goes on step after step in place still sees a cancel that arrives meanwhile:
+/// each of its commits hands it every event due, not only its own `Continue`.
+#[tokio::test]
+async fn a_cancel_stops_a_run_between_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start(&dir);
+    // 100 x 5,000 iterations: far more than the test will wait for.
+    let document = request_workflow(json!({
+        "Outer": {
+            "type": "Foreach", "foreach": "@range(0, 100)",
+            "runtimeConfiguration": { "concurrency": { "repetitions": 1 } },
+            "actions": {
+                "Spin": {
+                    "type": "Until", "expression": "@equals(1, 2)",
+                    "limit": { "count": 5000, "timeout": "PT1H" },
+                    "actions": { "Tick": { "type": "Compose", "inputs": 1, "runAfter": {} } },
+                    "runAfter": {}
+                }
+            },
+            "runAfter": {}
+        }
+    }));
+    assert_eq!(engine.put_workflow("spin", &document).await.0, 201);
+    let url = engine.callback_url("spin", "manual").await;
+    let (status, run_id, _) = fire(&engine.client, &url, json!({})).await;
+    assert_eq!(status, 202);
+    let run_id = run_id.unwrap();
+    // Well past the first steps' budgets: the run is going on in place.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let actions = engine.actions("spin", &run_id).await;
+        let ticks = actions
+            .iter()
+            .find(|a| a["name"] == "Tick")
+            .and_then(|a| a["repetitionCount"].as_u64());
+        if ticks.is_some_and(|n| n >= 1_000) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the loop did not get going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, body) = engine
+        .post(
+            &format!("/api/workflows/spin/runs/{run_id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let run = engine.wait_for_end("spin", &run_id).await;
+    assert_eq!(run["status"], "Cancelled", "{run}");
 }
 
 #[tokio::test]
