@@ -7,7 +7,7 @@
 use crate::{
     Error, Handle, Result,
     compiled::Compiled,
-    scheduler::StepSlot,
+    scheduler::{Ahead, StepSlot},
     signing,
     signing::{API_VERSION, SAS_VERSION},
     standard_webhooks,
@@ -16,7 +16,7 @@ use crate::{
 };
 use hookflow_engine::Event;
 use hookflow_model::ActionKind;
-use hookflow_store::{CallbackDelivery, CallbackOutcome};
+use hookflow_store::{CallbackDelivery, CallbackOutcome, Delivered, Handoff};
 use serde_json::{Map, Value};
 
 /// What a callback achieved.
@@ -95,18 +95,28 @@ impl Handle {
             headers,
             body,
         };
+        let now = self.now();
         let slot = StepSlot::try_take(self);
+        let recorded = serde_json::to_value(&event).expect("events serialize");
+        // With a step slot, the run's step is taken here and committed with the callback.
+        let (handoff, ahead) = match slot {
+            Some(_) => Ahead::take(self, run_id, event, now).handoff(Some(self.lease_run())),
+            None => (Handoff::default(), None),
+        };
         let delivery = CallbackDelivery {
             run_id: run_id.to_owned(),
             action: action.to_owned(),
             delivery_key: delivery_key(&request.headers),
-            event: serde_json::to_value(event).expect("events serialize"),
-            now: self.now(),
-            lease: slot.as_ref().map(|_| self.lease_run()),
+            event: recorded,
+            now,
+            handoff,
         };
         match self.inner.store.accept_callback(delivery).await? {
-            CallbackOutcome::Accepted { claimed } => {
-                if let (Some(claimed), Some(slot)) = (claimed, slot) {
+            CallbackOutcome::Accepted(delivered) => {
+                if let Some(ahead) = ahead {
+                    ahead.settle(&delivered);
+                }
+                if let (Delivered::Claimed(claimed), Some(slot)) = (delivered, slot) {
                     crate::scheduler::step_claimed(self, claimed, slot, Some(preloaded));
                 }
                 Ok(CallbackAnswer::Accepted)

@@ -4,10 +4,10 @@
 
 use crate::{
     Handle,
-    scheduler::{StepSlot, wait_for_work},
+    scheduler::{Ahead, StepSlot, wait_for_work},
 };
 use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
-use hookflow_store::{Claim, EffectRecord, NewEvent};
+use hookflow_store::{Claim, Delivered, EffectRecord, Handoff, NewEvent};
 use serde::Deserialize as _;
 use std::sync::Arc;
 use tokio::{sync::Semaphore, task::JoinSet};
@@ -132,25 +132,34 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
         // Never persisted: answered in memory after the step's commit.
         Effect::Respond { .. } => return,
     };
+    let now = handle.now();
     let outcome = NewEvent {
         run_id: record.run_id.clone(),
-        event: serde_json::to_value(event).expect("events serialize"),
-        due_at: handle.now(),
+        event: serde_json::to_value(&event).expect("events serialize"),
+        due_at: now,
     };
     let slot = StepSlot::try_take(handle);
-    let lease_ms = slot.as_ref().map(|_| handle.lease_run().lease_ms);
+    // With a step slot, the run's step is taken here and committed with the outcome.
+    let (handoff, ahead) = match slot {
+        Some(_) => {
+            Ahead::take(handle, &record.run_id, event, now).handoff(Some(handle.lease_run()))
+        }
+        None => (Handoff::default(), None),
+    };
     match handle
         .inner
         .store
-        .complete_effect(record.id, owner, outcome, lease_ms)
+        .complete_effect(record.id, owner, outcome, handoff)
         .await
     {
-        Ok(Some(claimed)) => {
-            if let Some(slot) = slot {
+        Ok(delivered) => {
+            if let Some(ahead) = ahead {
+                ahead.settle(&delivered);
+            }
+            if let (Delivered::Claimed(claimed), Some(slot)) = (delivered, slot) {
                 crate::scheduler::step_claimed(handle, claimed, slot, None)
             }
         }
-        Ok(None) => {}
         // The lease ran out and another node took the effect over: its outcome counts.
         Err(hookflow_store::Error::Conflict(_)) => {
             tracing::info!(

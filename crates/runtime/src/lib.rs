@@ -46,7 +46,7 @@ pub use triggers::{Fired, InboundRequest};
 pub use workflows::{SaveResult, WorkflowView};
 
 use compiled::Compiled;
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
 
 /// Behaviour of the runtime, passed explicitly (see `cli` for where it comes from).
@@ -90,6 +90,9 @@ struct Inner {
     step_permits: Arc<tokio::sync::Semaphore>,
     /// Runs stepped recently, with the `seq` their cached state is at.
     runs: std::sync::Mutex<run_cache::RunCache<scheduler::CachedRun>>,
+    /// Runs whose step this node is taking ahead (`scheduler::Ahead`), with their version.
+    /// Locked after `runs` when both are.
+    stepping_ahead: std::sync::Mutex<HashMap<String, Arc<compiled::Compiled>>>,
     responders: responders::Responders,
     http: outbound::Outbound,
     /// Wakes the recurrence loop: this node changed timers (other nodes' changes are found
@@ -127,6 +130,7 @@ impl Runtime {
             workflows: Default::default(),
             step_permits: Arc::new(tokio::sync::Semaphore::new(options.max_concurrent_steps)),
             runs: Default::default(),
+            stepping_ahead: Default::default(),
             responders: Default::default(),
             recurrence_work: tokio::sync::Notify::new(),
             shutdown: shutdown.clone(),

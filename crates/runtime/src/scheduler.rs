@@ -11,8 +11,8 @@ use hookflow_engine::{
     Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
-    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate, StepCommit,
-    SubscriptionRecord, SubscriptionState, WaitWrite,
+    ActionRecord, Claim, ClaimedRun, Delivered, Handoff, LeaseRun, NewEffect, NewEvent, RunRecord,
+    RunUpdate, StepCommit, SubscriptionRecord, SubscriptionState, WaitWrite,
 };
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -112,6 +112,104 @@ impl StepSlot {
     }
 }
 
+/// A run's next step taken where its event arrived (a callback, an effect's outcome), from the
+/// state this node has cached, and committed with the event (`Handoff::step`): one
+/// transaction, instead of one recording the event and another the step that applies it. The
+/// store commits it only if the run is still where the cached state is, free, and has no
+/// other event due — exactly the step a claim would have taken.
+///
+/// While the store has it, the run is marked as stepped ahead here (`Inner::stepping_ahead`):
+/// another event for it that arrives meanwhile waits in the inbox for a claim, which comes
+/// after this step, instead of leasing the run and reading its rows.
+pub(crate) struct Ahead {
+    handle: Handle,
+    run_id: String,
+    cached: Option<CachedRun>,
+    transition: Transition,
+}
+
+/// How a run's next step can be taken where its event arrived.
+pub(crate) enum Pickup {
+    /// Ahead: commit this step with the event.
+    Ahead(Box<(Ahead, StepCommit)>),
+    /// Another event's step is being taken ahead: this one waits for a claim.
+    Busy,
+    /// The run is not cached here: lease it with the event, if free.
+    NotCached,
+}
+
+impl Pickup {
+    /// The handoff for the store, and what to settle once it answered.
+    pub(crate) fn handoff(self, lease: Option<LeaseRun>) -> (Handoff, Option<Ahead>) {
+        match self {
+            Pickup::Ahead(taken) => {
+                let (ahead, step) = *taken;
+                (
+                    Handoff {
+                        step: Some(step),
+                        lease,
+                    },
+                    Some(ahead),
+                )
+            }
+            Pickup::Busy => (Handoff::default(), None),
+            Pickup::NotCached => (Handoff { step: None, lease }, None),
+        }
+    }
+}
+
+impl Ahead {
+    /// Takes the run's state out of the cache, if it is there, and applies `event` to it:
+    /// the step to hand the store with the event.
+    pub(crate) fn take(handle: &Handle, run_id: &str, event: Event, now: i64) -> Pickup {
+        let mut cached = {
+            let mut runs = handle.inner.runs.lock().expect("runs lock");
+            let mut ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
+            if ahead.contains_key(run_id) {
+                return Pickup::Busy;
+            }
+            let Some(cached) = runs.take(run_id) else {
+                return Pickup::NotCached;
+            };
+            ahead.insert(run_id.to_owned(), cached.compiled.clone());
+            cached
+        };
+        let transition = apply(handle, &mut cached, run_id, [event], now);
+        let at = ClaimedRun {
+            run_id: run_id.to_owned(),
+            seq: cached.seq,
+            events: Vec::new(),
+        };
+        let commit = build_commit(handle, &at, &cached, &transition, now);
+        let ahead = Ahead {
+            handle: handle.clone(),
+            run_id: run_id.to_owned(),
+            cached: Some(cached),
+            transition,
+        };
+        Pickup::Ahead(Box::new((ahead, commit)))
+    }
+
+    /// Once the store answered. A step it committed ends like any other; one it left unused
+    /// is dropped: its state holds an event that was not applied, and never goes back to
+    /// the cache (the run's next step reads its rows).
+    pub(crate) fn settle(mut self, delivered: &Delivered) {
+        if let (Delivered::Stepped, Some(cached)) = (delivered, self.cached.take()) {
+            let transition = std::mem::take(&mut self.transition);
+            committed(&self.handle, self.run_id.clone(), cached, transition);
+        }
+    }
+}
+
+impl Drop for Ahead {
+    /// The run is no longer stepped ahead (settled — its state back in the cache first — or
+    /// the store failed).
+    fn drop(&mut self) {
+        let mut ahead = self.handle.inner.stepping_ahead.lock().expect("ahead lock");
+        ahead.remove(&self.run_id);
+    }
+}
+
 /// Steps a run this node leased where it recorded the run's event, in the slot taken for it:
 /// no claim round trip.
 pub(crate) fn step_claimed(
@@ -191,13 +289,15 @@ async fn read_claimed(handle: &Handle, claimed: &[ClaimedRun]) -> HashMap<String
 
 /// Reads a run ahead of recording an event for it (see `Preloaded`).
 pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Preloaded> {
-    let cached = handle
-        .inner
-        .runs
-        .lock()
-        .expect("runs lock")
-        .get(run_id)
-        .map(|cached| cached.compiled.clone());
+    let cached = {
+        let runs = handle.inner.runs.lock().expect("runs lock");
+        runs.get(run_id)
+            .map(|cached| cached.compiled.clone())
+            .or_else(|| {
+                let ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
+                ahead.get(run_id).cloned()
+            })
+    };
     match cached {
         Some(compiled) => Ok(Preloaded::Cached(compiled)),
         None => {

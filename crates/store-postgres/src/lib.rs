@@ -37,11 +37,11 @@ use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 use error::DbError;
 use hookflow_store::{
-    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, LeaseRun, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
-    RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
-    SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord,
-    WakeUps, WorkflowLock, WorkflowRecord,
+    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Delivered,
+    Due, EffectRecord, Fire, FireOutcome, Handoff, LeaseRun, NewEvent, NewRun, RecurrenceFire,
+    RecurrenceTimer, RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store,
+    SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord,
+    WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -358,21 +358,18 @@ impl Store for PostgresStore {
         effect_id: i64,
         owner: &str,
         outcome: NewEvent,
-        lease_ms: Option<i64>,
-    ) -> store::Result<Option<ClaimedRun>> {
-        let written: store::Result<Option<ClaimedRun>> = in_transaction!(self, |tx| async {
-            let claimed = work::complete_effect(&tx, effect_id, owner, &outcome, lease_ms).await?;
-            // A run claimed here is stepped by the caller: no other node needs waking.
-            if claimed.is_none() {
-                wake::notify(&tx, &self.channel, Due::RUNS).await?;
-            }
-            Ok::<_, DbError>(claimed)
+        handoff: Handoff,
+    ) -> store::Result<Delivered> {
+        let written: store::Result<(Delivered, Due)> = in_transaction!(self, |tx| async {
+            let delivered =
+                work::complete_effect(&tx, effect_id, owner, &outcome, &handoff).await?;
+            let due = Due::of_delivery(&delivered, &handoff);
+            wake::notify(&tx, &self.channel, due).await?;
+            Ok::<_, DbError>((delivered, due))
         });
-        let claimed = written?;
-        if claimed.is_none() {
-            self.wake_ups.wake(Due::RUNS);
-        }
-        Ok(claimed)
+        let (delivered, due) = written?;
+        self.wake_ups.wake(due);
+        Ok(delivered)
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -471,17 +468,19 @@ impl Store for PostgresStore {
     }
 
     async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
-        let written: store::Result<CallbackOutcome> = in_transaction!(self, |tx| async {
+        let written: store::Result<(CallbackOutcome, Due)> = in_transaction!(self, |tx| async {
             let outcome = waits::accept_callback(&tx, &delivery).await?;
-            if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
-                wake::notify(&tx, &self.channel, Due::RUNS).await?;
-            }
-            Ok::<_, DbError>(outcome)
+            let due = match &outcome {
+                CallbackOutcome::Accepted(delivered) => {
+                    Due::of_delivery(delivered, &delivery.handoff)
+                }
+                _ => Due::default(),
+            };
+            wake::notify(&tx, &self.channel, due).await?;
+            Ok::<_, DbError>((outcome, due))
         });
-        let outcome = written?;
-        if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
-            self.wake_ups.wake(Due::RUNS);
-        }
+        let (outcome, due) = written?;
+        self.wake_ups.wake(due);
         Ok(outcome)
     }
 

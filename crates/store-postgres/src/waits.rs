@@ -65,12 +65,15 @@ pub(crate) async fn accept_callback(
     )
     .await?;
     if won == 1 {
-        work::insert_event(tx, &delivery.run_id, &delivery.event, delivery.now).await?;
-        let claimed = match &delivery.lease {
-            Some(lease) => work::lease_run(tx, &delivery.run_id, lease, delivery.now).await?,
-            None => None,
-        };
-        return Ok(CallbackOutcome::Accepted { claimed });
+        let delivered = work::deliver(
+            tx,
+            &delivery.run_id,
+            &delivery.event,
+            delivery.now,
+            &delivery.handoff,
+        )
+        .await?;
+        return Ok(CallbackOutcome::Accepted(delivered));
     }
     let found = pool::query_opt(
         tx,

@@ -17,8 +17,8 @@ use crate::pool;
 use crate::rows;
 use deadpool_postgres::GenericClient;
 use hookflow_store::{
-    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, LeaseRun, NewEffect, NewEvent,
-    StepCommit,
+    self as store, Claim, ClaimedRun, Delivered, EffectRecord, Handoff, InboxEvent, LeaseRun,
+    NewEffect, NewEvent, StepCommit,
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -441,8 +441,8 @@ pub(crate) async fn complete_effect(
     effect_id: i64,
     owner: &str,
     outcome: &NewEvent,
-    lease_ms: Option<i64>,
-) -> Result<Option<ClaimedRun>, DbError> {
+    handoff: &Handoff,
+) -> Result<Delivered, DbError> {
     let deleted = pool::execute(
         tx,
         "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2",
@@ -450,17 +450,85 @@ pub(crate) async fn complete_effect(
     )
     .await?;
     if deleted == 0 {
-        return lease_lost(tx, effect_id).await.map(|()| None);
+        return lease_lost(tx, effect_id).await.map(|()| Delivered::Queued);
     }
-    insert_event(tx, &outcome.run_id, &outcome.event, outcome.due_at).await?;
-    let Some(lease_ms) = lease_ms else {
-        return Ok(None);
+    deliver(tx, &outcome.run_id, &outcome.event, outcome.due_at, handoff).await
+}
+
+/// Gives a run the event recorded for it (a callback that won its wait, an effect's outcome)
+/// as `handoff` asks: commits the step computed ahead with it when the run allows, else
+/// appends the event and, if asked, leases the run when it is free.
+pub(crate) async fn deliver(
+    tx: &impl GenericClient,
+    run_id: &str,
+    event: &Value,
+    now: i64,
+    handoff: &Handoff,
+) -> Result<Delivered, DbError> {
+    if let Some(step) = handoff.step.as_ref().filter(|step| step.run_id == run_id)
+        && advance_free(tx, step, now).await?
+    {
+        write_step_rows(tx, step).await?;
+        return Ok(Delivered::Stepped);
+    }
+    insert_event(tx, run_id, event, now).await?;
+    let claimed = match &handoff.lease {
+        Some(lease) => lease_run(tx, run_id, lease, now).await?,
+        None => None,
     };
-    let lease = LeaseRun {
-        owner: owner.to_owned(),
-        lease_ms,
+    Ok(claimed.map_or(Delivered::Queued, Delivered::Claimed))
+}
+
+/// The fence of a step computed where its event arrived (`Handoff::step`): the run row moves
+/// to `seq + 1` with the step's run fields if the run is at `step.expected_seq`, no live
+/// lease holds it at `now` and no other event of it is due (it would come first). A run row
+/// another transaction holds is skipped, not waited for: the caller holds its wait's or
+/// effect's row, and waiting could deadlock with a step.
+async fn advance_free(
+    tx: &impl GenericClient,
+    step: &StepCommit,
+    now: i64,
+) -> Result<bool, DbError> {
+    const PICKED: &str = "WITH picked AS MATERIALIZED ( \
+             SELECT id FROM runs WHERE id = $1 AND seq = $2 \
+             AND (lease_until IS NULL OR lease_until < $3) \
+             AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = $1 AND due_at <= $3) \
+             FOR NO KEY UPDATE SKIP LOCKED) ";
+    let advanced = match &step.run {
+        Some(update) => {
+            pool::execute(
+                tx,
+                &format!(
+                    "{PICKED} UPDATE runs r SET status = $4, end_time = $5, outputs = $6, \
+                     error = $7, variables = coalesce($8, r.variables), seq = r.seq + 1, \
+                     lease_owner = NULL, lease_until = NULL FROM picked WHERE r.id = picked.id"
+                ),
+                &[
+                    &step.run_id,
+                    &step.expected_seq,
+                    &now,
+                    &update.status.as_str(),
+                    &update.end_time,
+                    &update.outputs,
+                    &update.error,
+                    &update.variables,
+                ],
+            )
+            .await?
+        }
+        None => {
+            pool::execute(
+                tx,
+                &format!(
+                    "{PICKED} UPDATE runs r SET seq = r.seq + 1, lease_owner = NULL, \
+                     lease_until = NULL FROM picked WHERE r.id = picked.id"
+                ),
+                &[&step.run_id, &step.expected_seq, &now],
+            )
+            .await?
+        }
     };
-    lease_run(tx, &outcome.run_id, &lease, outcome.due_at).await
+    Ok(advanced == 1)
 }
 
 /// Leases the run to `lease.owner` if no live lease holds it, returning it claimed with its

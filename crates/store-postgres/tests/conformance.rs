@@ -182,7 +182,7 @@ async fn nodes_racing_on_one_item_have_one_winner() {
             delivery_key: Some(key.into()),
             event: json!({"callback": key}),
             now: T0 + 1_000,
-            lease: None,
+            handoff: Default::default(),
         };
         let (x, y, ta, tb) = tokio::join!(
             a.accept_callback(delivery("ka")),
@@ -192,7 +192,7 @@ async fn nodes_racing_on_one_item_have_one_winner() {
         );
         let accepted = [x.unwrap(), y.unwrap()]
             .iter()
-            .filter(|o| matches!(o, CallbackOutcome::Accepted { .. }))
+            .filter(|o| matches!(o, CallbackOutcome::Accepted(_)))
             .count();
         let timed_out = ta.unwrap() + tb.unwrap();
         assert_eq!(accepted + timed_out as usize, 1, "round {round}");

@@ -31,11 +31,11 @@ pub use writer::WriteStats;
 
 use async_trait::async_trait;
 use hookflow_store::{
-    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Due,
-    EffectRecord, Fire, FireOutcome, LeaseRun, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
-    RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
-    SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitRecord,
-    WakeUps, WorkflowLock, WorkflowRecord,
+    self as store, ActionRecord, CallbackDelivery, CallbackOutcome, Claim, ClaimedRun, Delivered,
+    Due, EffectRecord, Fire, FireOutcome, Handoff, LeaseRun, NewEvent, NewRun, RecurrenceFire,
+    RecurrenceTimer, RunQuery, RunRecord, SaveOutcome, SaveWorkflow, StepCommit, Store,
+    SubscriptionRecord, SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord,
+    WaitRecord, WakeUps, WorkflowLock, WorkflowRecord,
 };
 use reader::Readers;
 use serde::{Deserialize, Serialize};
@@ -297,18 +297,17 @@ impl Store for SqliteStore {
         effect_id: i64,
         owner: &str,
         outcome: NewEvent,
-        lease_ms: Option<i64>,
-    ) -> store::Result<Option<ClaimedRun>> {
+        handoff: Handoff,
+    ) -> store::Result<Delivered> {
         let owner = owner.to_owned();
-        let claimed = self
+        let handoff = Arc::new(handoff);
+        let written = handoff.clone();
+        let delivered = self
             .writer
-            .write(move |conn| work::complete_effect(conn, effect_id, &owner, &outcome, lease_ms))
+            .write(move |conn| work::complete_effect(conn, effect_id, &owner, &outcome, &written))
             .await?;
-        // A run claimed here is stepped by the caller: nobody else needs waking.
-        if claimed.is_none() {
-            self.wake_ups.wake(Due::RUNS);
-        }
-        Ok(claimed)
+        self.wake_ups.wake(Due::of_delivery(&delivered, &handoff));
+        Ok(delivered)
     }
 
     async fn next_due(&self) -> store::Result<Option<i64>> {
@@ -443,12 +442,15 @@ impl Store for SqliteStore {
     }
 
     async fn accept_callback(&self, delivery: CallbackDelivery) -> store::Result<CallbackOutcome> {
+        let delivery = Arc::new(delivery);
+        let written = delivery.clone();
         let outcome = self
             .writer
-            .write(move |conn| waits::accept_callback(conn, &delivery))
+            .write(move |conn| waits::accept_callback(conn, &written))
             .await?;
-        if matches!(outcome, CallbackOutcome::Accepted { claimed: None }) {
-            self.wake_ups.wake(Due::RUNS);
+        if let CallbackOutcome::Accepted(delivered) = &outcome {
+            self.wake_ups
+                .wake(Due::of_delivery(delivered, &delivery.handoff));
         }
         Ok(outcome)
     }

@@ -50,12 +50,14 @@ pub(crate) fn accept_callback(
             delivery.now
         ])?;
     if won == 1 {
-        work::insert_event(conn, &delivery.run_id, &delivery.event, delivery.now)?;
-        let claimed = match &delivery.lease {
-            Some(lease) => work::lease_run(conn, &delivery.run_id, lease, delivery.now)?,
-            None => None,
-        };
-        return Ok(CallbackOutcome::Accepted { claimed });
+        let delivered = work::deliver(
+            conn,
+            &delivery.run_id,
+            &delivery.event,
+            delivery.now,
+            &delivery.handoff,
+        )?;
+        return Ok(CallbackOutcome::Accepted(delivered));
     }
     let found: Option<(String, Option<String>)> = conn
         .prepare_cached("SELECT state, delivery_key FROM waits WHERE run_id = ?1 AND action = ?2")?

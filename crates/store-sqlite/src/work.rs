@@ -10,9 +10,10 @@
 use crate::error::DbError;
 use crate::rows;
 use hookflow_store::{
-    self as store, Claim, ClaimedRun, EffectRecord, InboxEvent, LeaseRun, NewEvent, StepCommit,
+    self as store, Claim, ClaimedRun, Delivered, EffectRecord, Handoff, InboxEvent, LeaseRun,
+    NewEvent, StepCommit,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde_json::Value;
 use std::collections::HashSet;
 
@@ -149,44 +150,7 @@ pub(crate) fn commit_step(
     step: &StepCommit,
     keep: Option<(&LeaseRun, i64)>,
 ) -> Result<Option<ClaimedRun>, DbError> {
-    let (lease_owner, lease_until) = match keep {
-        Some((lease, now)) => (Some(&lease.owner), Some(now.saturating_add(lease.lease_ms))),
-        None => (None, None),
-    };
-    let fenced = match &step.run {
-        Some(update) => conn
-            .prepare_cached(
-                "UPDATE runs SET status = ?4, end_time = ?5, outputs = ?6, error = ?7, \
-                 variables = coalesce(?8, variables), \
-                 seq = seq + 1, lease_owner = ?9, lease_until = ?10 \
-                 WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
-            )?
-            .execute(params![
-                step.run_id,
-                step.expected_seq,
-                step.owner,
-                update.status.as_str(),
-                update.end_time,
-                rows::optional_json_text(update.outputs.as_ref()),
-                rows::optional_json_text(update.error.as_ref()),
-                rows::optional_json_text(update.variables.as_ref()),
-                lease_owner,
-                lease_until,
-            ])?,
-        None => conn
-            .prepare_cached(
-                "UPDATE runs SET seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
-                 WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3",
-            )?
-            .execute(params![
-                step.run_id,
-                step.expected_seq,
-                step.owner,
-                lease_owner,
-                lease_until
-            ])?,
-    };
-    if fenced == 0 {
+    if !advance(conn, step, Fence::Leased(&step.owner), keep)? {
         let error = if run_exists(conn, &step.run_id)? {
             store::Error::Conflict(step.run_id.clone())
         } else {
@@ -203,6 +167,97 @@ pub(crate) fn commit_step(
         seq: step.expected_seq + 1,
         events: due_events(conn, &step.run_id, now)?,
     }))
+}
+
+/// Which runs a step may advance.
+#[derive(Clone, Copy)]
+enum Fence<'a> {
+    /// A claimed step's: the run is leased to this owner.
+    Leased(&'a str),
+    /// A step computed where its event arrived (`Handoff::step`): no live lease holds the
+    /// run at this time, and no other event of it is due (it would come first).
+    Free(i64),
+}
+
+/// The fence of a step: the run row moves to `seq + 1`, with the step's run fields, if the
+/// run is at `step.expected_seq` and `fence` holds. False (nothing written) otherwise. The
+/// lease is released, or kept as `keep` says.
+fn advance(
+    conn: &Connection,
+    step: &StepCommit,
+    fence: Fence<'_>,
+    keep: Option<(&LeaseRun, i64)>,
+) -> Result<bool, DbError> {
+    let (lease_owner, lease_until) = match keep {
+        Some((lease, now)) => (Some(&lease.owner), Some(now.saturating_add(lease.lease_ms))),
+        None => (None, None),
+    };
+    let (condition, fenced_by): (_, &dyn ToSql) = match &fence {
+        Fence::Leased(owner) => ("lease_owner = ?3", owner),
+        Fence::Free(now) => (
+            "(lease_until IS NULL OR lease_until < ?3) \
+             AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = ?1 AND due_at <= ?3)",
+            now,
+        ),
+    };
+    let fenced = match &step.run {
+        Some(update) => conn
+            .prepare_cached(&format!(
+                "UPDATE runs SET status = ?6, end_time = ?7, outputs = ?8, error = ?9, \
+                 variables = coalesce(?10, variables), \
+                 seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
+                 WHERE id = ?1 AND seq = ?2 AND {condition}"
+            ))?
+            .execute(params![
+                step.run_id,
+                step.expected_seq,
+                fenced_by,
+                lease_owner,
+                lease_until,
+                update.status.as_str(),
+                update.end_time,
+                rows::optional_json_text(update.outputs.as_ref()),
+                rows::optional_json_text(update.error.as_ref()),
+                rows::optional_json_text(update.variables.as_ref()),
+            ])?,
+        None => conn
+            .prepare_cached(&format!(
+                "UPDATE runs SET seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
+                 WHERE id = ?1 AND seq = ?2 AND {condition}"
+            ))?
+            .execute(params![
+                step.run_id,
+                step.expected_seq,
+                fenced_by,
+                lease_owner,
+                lease_until
+            ])?,
+    };
+    Ok(fenced == 1)
+}
+
+/// Gives a run the event recorded for it (a callback that won its wait, an effect's outcome)
+/// as `handoff` asks: commits the step computed ahead with it when the run allows, else
+/// appends the event and, if asked, leases the run when it is free.
+pub(crate) fn deliver(
+    conn: &Connection,
+    run_id: &str,
+    event: &Value,
+    now: i64,
+    handoff: &Handoff,
+) -> Result<Delivered, DbError> {
+    if let Some(step) = handoff.step.as_ref().filter(|step| step.run_id == run_id)
+        && advance(conn, step, Fence::Free(now), None)?
+    {
+        write_step_rows(conn, step)?;
+        return Ok(Delivered::Stepped);
+    }
+    insert_event(conn, run_id, event, now)?;
+    let claimed = match &handoff.lease {
+        Some(lease) => lease_run(conn, run_id, lease, now)?,
+        None => None,
+    };
+    Ok(claimed.map_or(Delivered::Queued, Delivered::Claimed))
 }
 
 /// Everything a step writes besides its run row: consumed events, action rows, effects,
@@ -352,23 +407,21 @@ pub(crate) fn complete_effect(
     effect_id: i64,
     owner: &str,
     outcome: &NewEvent,
-    lease_ms: Option<i64>,
-) -> Result<Option<ClaimedRun>, DbError> {
+    handoff: &Handoff,
+) -> Result<Delivered, DbError> {
     let deleted = conn
         .prepare_cached("DELETE FROM outbox WHERE id = ?1 AND lease_owner = ?2")?
         .execute(params![effect_id, owner])?;
     if deleted == 0 {
-        return lease_lost(conn, effect_id).map(|()| None);
+        return lease_lost(conn, effect_id).map(|()| Delivered::Queued);
     }
-    insert_event(conn, &outcome.run_id, &outcome.event, outcome.due_at)?;
-    let Some(lease_ms) = lease_ms else {
-        return Ok(None);
-    };
-    let lease = LeaseRun {
-        owner: owner.to_owned(),
-        lease_ms,
-    };
-    lease_run(conn, &outcome.run_id, &lease, outcome.due_at)
+    deliver(
+        conn,
+        &outcome.run_id,
+        &outcome.event,
+        outcome.due_at,
+        handoff,
+    )
 }
 
 /// The earliest time at which a claim could find work: unleased events and effects count at

@@ -119,19 +119,18 @@ pub trait Store: Send + Sync + 'static {
     async fn release_run(&self, run_id: &str, owner: &str) -> Result<()>;
     /// Leases up to `claim.limit` outbox effects due at `claim.now` with no live lease.
     async fn claim_effects(&self, claim: Claim) -> Result<Vec<EffectRecord>>;
-    /// Deletes a carried-out effect and appends its outcome to its run's inbox, atomically,
-    /// if `owner` still holds the effect's lease. An effect already gone (completed by an
-    /// earlier attempt) is a no-op returning `Ok`; one whose lease another owner has taken
-    /// over is [`Error::Conflict`], writing nothing: the new owner records the outcome.
-    /// With `lease_ms`, the run is leased to `owner` in the same transaction when no live
-    /// lease holds it, and returned claimed (see [`LeaseRun`]); `None` otherwise.
+    /// Deletes a carried-out effect and delivers its outcome to its run (as `handoff` asks:
+    /// see [`Handoff`]), atomically, if `owner` still holds the effect's lease. An effect
+    /// already gone (completed by an earlier attempt) is a no-op returning
+    /// `Ok(Delivered::Queued)`; one whose lease another owner has taken over is
+    /// [`Error::Conflict`], writing nothing: the new owner records the outcome.
     async fn complete_effect(
         &self,
         effect_id: i64,
         owner: &str,
         outcome: NewEvent,
-        lease_ms: Option<i64>,
-    ) -> Result<Option<ClaimedRun>>;
+        handoff: Handoff,
+    ) -> Result<Delivered>;
     /// The earliest `due_at` of any inbox event, effect or recurrence timer that is not leased,
     /// for the scheduler's sleep. `None` when there is no work at all.
     async fn next_due(&self) -> Result<Option<i64>>;
@@ -168,8 +167,8 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<TriggerHistoryRecord>>;
     /// Resolves the wait of `delivery.action` in `delivery.run_id` by this callback if it is
-    /// still open, appending `delivery.event` to the run's inbox in the same transaction:
-    /// exactly one callback (or timeout, or close) resolves a wait.
+    /// still open, delivering `delivery.event` to the run in the same transaction (as
+    /// `delivery.handoff` asks): exactly one callback (or timeout, or close) resolves a wait.
     async fn accept_callback(&self, delivery: CallbackDelivery) -> Result<CallbackOutcome>;
     /// Resolves up to `limit` open waits whose timeout is at or before `now`, appending a
     /// `WaitTimedOut` event for each to its run's inbox. Returns how many.

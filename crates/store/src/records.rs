@@ -231,7 +231,7 @@ pub enum WaitWrite {
 }
 
 /// A callback to a waiting webhook action, for [`crate::Store::accept_callback`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct CallbackDelivery {
     pub run_id: String,
     pub action: String,
@@ -240,8 +240,35 @@ pub struct CallbackDelivery {
     /// The event appended to the run's inbox when the callback wins.
     pub event: Value,
     pub now: i64,
-    /// Lease the run too (when no live lease holds it), to step it at once.
+    /// How the node would take the run on once the callback wins.
+    pub handoff: Handoff,
+}
+
+/// How the node recording an event for a run (a callback that won its wait, an effect's
+/// outcome) would take the run on, best first: by committing the run's next step with the
+/// event, or by stepping it at once. Without either, the event waits in the inbox.
+#[derive(Debug, Clone, Default)]
+pub struct Handoff {
+    /// The run's next step, computed ahead from the state this node has cached at
+    /// `step.expected_seq`: the event applied alone. Committed *in place of* appending the
+    /// event when the run is still at that `seq`, no live lease holds it and no other event
+    /// of it is due — the same step a claim would take, without the event's insert, the
+    /// claim and a second transaction ([`Delivered::Stepped`]). Otherwise left unused.
+    pub step: Option<StepCommit>,
+    /// Else lease the run (when no live lease holds it) and return it claimed with its due
+    /// events, to step it at once ([`Delivered::Claimed`]).
     pub lease: Option<LeaseRun>,
+}
+
+/// What became of an event recorded for a run (see [`Handoff`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivered {
+    /// The step computed ahead was committed with it: the run moved on.
+    Stepped,
+    /// Appended, and the run leased to the caller, who must step it.
+    Claimed(ClaimedRun),
+    /// Appended: a claim will find it.
+    Queued,
 }
 
 /// Asks a write that gives a run an event to lease the run in the same transaction, when no
@@ -256,9 +283,8 @@ pub struct LeaseRun {
 /// What became of a callback.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallbackOutcome {
-    /// It resolved the wait; its event is in the inbox. `claimed` when the delivery asked
-    /// for the run's lease and got it: the caller must step the run.
-    Accepted { claimed: Option<ClaimedRun> },
+    /// It resolved the wait; its event went to the run as [`Delivered`] says.
+    Accepted(Delivered),
     /// A repeat of the delivery that resolved the wait (same delivery key).
     Repeat,
     /// The wait was resolved before, by `by` (`Callback`, `TimedOut`, `Closed`).

@@ -16,10 +16,11 @@
 //! [`store_conformance_tests!`]: crate::store_conformance_tests
 
 use crate::{
-    ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome,
-    LeaseRun, NewEffect, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer, RunQuery, RunRecord,
-    RunUpdate, SaveWorkflow, StepCommit, Store, SubscriptionRecord, SubscriptionState,
-    SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitWrite, WorkflowRecord,
+    ActionRecord, CallbackDelivery, CallbackOutcome, Claim, DedupKey, Delivered, Error, Fire,
+    FireOutcome, Handoff, LeaseRun, NewEffect, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
+    RunQuery, RunRecord, RunUpdate, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
+    SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitWrite,
+    WorkflowRecord,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -62,6 +63,8 @@ macro_rules! store_conformance_tests {
             a_callback_leases_its_run_when_free,
             a_callback_does_not_lease_a_run_held_by_another,
             a_completed_effect_leases_its_run_when_free,
+            a_callback_commits_the_step_computed_with_it,
+            a_step_computed_ahead_needs_a_free_current_run,
             a_due_wait_times_out_once,
             a_closed_wait_refuses_callbacks,
             a_retried_effect_is_due_again_later,
@@ -835,12 +838,12 @@ pub async fn complete_effect_appends_outcome_once(store: Arc<dyn Store>) {
         due_at: T0 + 5,
     };
     store
-        .complete_effect(effect.id, "a", outcome.clone(), None)
+        .complete_effect(effect.id, "a", outcome.clone(), Handoff::default())
         .await
         .unwrap();
     // A duplicate completion (say, a retried call of the same worker) is harmless.
     store
-        .complete_effect(effect.id, "a", outcome.clone(), None)
+        .complete_effect(effect.id, "a", outcome.clone(), Handoff::default())
         .await
         .unwrap();
 
@@ -938,7 +941,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
         due_at: T0 + 600,
     };
     store
-        .complete_effect(effect.id, "a", outcome, None)
+        .complete_effect(effect.id, "a", outcome, Handoff::default())
         .await
         .unwrap();
     assert_eq!(store.next_due().await.unwrap(), Some(T0 + 600));
@@ -1168,6 +1171,17 @@ async fn with_wait(store: &dyn Store) {
     store.commit_step(open).await.unwrap();
 }
 
+/// A handoff that asks for the run's lease.
+fn leasing(owner: &str) -> Handoff {
+    Handoff {
+        lease: Some(LeaseRun {
+            owner: owner.into(),
+            lease_ms: LEASE,
+        }),
+        step: None,
+    }
+}
+
 fn delivery(key: Option<&str>, now: i64) -> CallbackDelivery {
     CallbackDelivery {
         run_id: "r1".into(),
@@ -1175,7 +1189,7 @@ fn delivery(key: Option<&str>, now: i64) -> CallbackDelivery {
         delivery_key: key.map(str::to_owned),
         event: json!({ "callback": key }),
         now,
-        lease: None,
+        handoff: Handoff::default(),
     }
 }
 
@@ -1210,7 +1224,7 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
             .accept_callback(delivery(Some("k1"), T0 + 5))
             .await
             .unwrap(),
-        CallbackOutcome::Accepted { claimed: None }
+        CallbackOutcome::Accepted(Delivered::Queued)
     );
     assert_eq!(
         store
@@ -1259,15 +1273,11 @@ pub async fn one_callback_resolves_a_wait(store: Arc<dyn Store>) {
 pub async fn a_callback_leases_its_run_when_free(store: Arc<dyn Store>) {
     with_wait(&*store).await;
     let delivered = CallbackDelivery {
-        lease: Some(LeaseRun {
-            owner: "a".into(),
-            lease_ms: LEASE,
-        }),
+        handoff: leasing("a"),
         ..delivery(Some("k1"), T0 + 5)
     };
-    let CallbackOutcome::Accepted {
-        claimed: Some(claimed),
-    } = store.accept_callback(delivered).await.unwrap()
+    let CallbackOutcome::Accepted(Delivered::Claimed(claimed)) =
+        store.accept_callback(delivered).await.unwrap()
     else {
         panic!("a free run is leased with the callback");
     };
@@ -1305,15 +1315,12 @@ pub async fn a_callback_does_not_lease_a_run_held_by_another(store: Arc<dyn Stor
         .unwrap()
         .remove(0);
     let delivered = CallbackDelivery {
-        lease: Some(LeaseRun {
-            owner: "a".into(),
-            lease_ms: LEASE,
-        }),
+        handoff: leasing("a"),
         ..delivery(Some("k1"), T0 + 5)
     };
     assert_eq!(
         store.accept_callback(delivered).await.unwrap(),
-        CallbackOutcome::Accepted { claimed: None }
+        CallbackOutcome::Accepted(Delivered::Queued)
     );
     let stepped = StepCommit {
         consumed_events: held.events.iter().map(|e| e.id).collect(),
@@ -1339,21 +1346,23 @@ pub async fn a_completed_effect_leases_its_run_when_free(store: Arc<dyn Store>) 
         event: json!({ "outcome": n }),
         due_at: T0 + 5,
     };
-    let claimed = store
-        .complete_effect(effects[0].id, "a", outcome(1), Some(LEASE))
+    let Delivered::Claimed(claimed) = store
+        .complete_effect(effects[0].id, "a", outcome(1), leasing("a"))
         .await
         .unwrap()
-        .expect("a free run is leased with the outcome");
+    else {
+        panic!("a free run is leased with the outcome");
+    };
     assert_eq!(claimed.run_id, "r1");
     let bodies: Vec<_> = claimed.events.iter().map(|e| e.event.clone()).collect();
     assert_eq!(bodies, [json!({ "outcome": 1 })]);
     // While it is leased, the next outcome is only recorded.
     assert_eq!(
         store
-            .complete_effect(effects[1].id, "a", outcome(2), Some(LEASE))
+            .complete_effect(effects[1].id, "a", outcome(2), leasing("a"))
             .await
             .unwrap(),
-        None
+        Delivered::Queued
     );
     let resumed = StepCommit {
         consumed_events: vec![claimed.events[0].id],
@@ -1363,6 +1372,120 @@ pub async fn a_completed_effect_leases_its_run_when_free(store: Arc<dyn Store>) 
     let later = store.claim_runs(claim("b", T0 + 6)).await.unwrap();
     let bodies: Vec<_> = later[0].events.iter().map(|e| e.event.clone()).collect();
     assert_eq!(bodies, [json!({ "outcome": 2 })]);
+}
+
+/// The step computed where a callback arrived (`Handoff::step`) is committed with it, in place
+/// of its event, when the run is at the step's `seq`, free, and has nothing else due.
+pub async fn a_callback_commits_the_step_computed_with_it(store: Arc<dyn Store>) {
+    with_wait(&*store).await;
+    let ahead = StepCommit {
+        actions: vec![action("Hook", ActionStatus::Succeeded)],
+        new_effects: vec![NewEffect {
+            effect: json!({"http": "Next"}),
+            due_at: T0 + 5,
+        }],
+        ..step("a", 1, "r1")
+    };
+    let delivered = CallbackDelivery {
+        handoff: Handoff {
+            step: Some(ahead),
+            ..leasing("a")
+        },
+        ..delivery(Some("k1"), T0 + 5)
+    };
+    assert_eq!(
+        store.accept_callback(delivered).await.unwrap(),
+        CallbackOutcome::Accepted(Delivered::Stepped)
+    );
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap().seq, 2);
+    assert_eq!(names(&*store, "r1").await, ["Hook"]);
+    let effects = store.claim_effects(claim("b", T0 + 6)).await.unwrap();
+    let effects: Vec<_> = effects.iter().map(|e| e.effect.clone()).collect();
+    assert_eq!(effects, [json!({"http": "Next"})]);
+    // The event was applied, not appended, and the run is left free.
+    push(&*store, "r1", json!({"tick": 1}), T0 + 6).await;
+    let later = store.claim_runs(claim("b", T0 + 6)).await.unwrap();
+    assert_eq!(later[0].seq, 2);
+    let bodies: Vec<_> = later[0].events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"tick": 1})]);
+    // The wait is resolved like any other.
+    assert_eq!(
+        store
+            .accept_callback(delivery(Some("k1"), T0 + 7))
+            .await
+            .unwrap(),
+        CallbackOutcome::Repeat
+    );
+}
+
+/// A step computed ahead is left unused — its event appended as without it — when the run
+/// moved on since, is held by a live lease, or has an earlier event due (that comes first).
+pub async fn a_step_computed_ahead_needs_a_free_current_run(store: Arc<dyn Store>) {
+    seed(&*store).await;
+    with_effects(&*store, &[T0, T0, T0, T0]).await;
+    let effects = store.claim_effects(claim("x", T0)).await.unwrap();
+    let outcome = |n: usize| NewEvent {
+        run_id: "r1".into(),
+        event: json!({ "outcome": n }),
+        due_at: T0 + 5,
+    };
+    let ahead = |seq: i64| Handoff {
+        step: Some(StepCommit {
+            actions: vec![action("Done", ActionStatus::Succeeded)],
+            ..step("x", seq, "r1")
+        }),
+        lease: None,
+    };
+    let complete = |n: usize, handoff: Handoff| {
+        let store = store.clone();
+        let id = effects[n].id;
+        async move { store.complete_effect(id, "x", outcome(n), handoff).await }
+    };
+    // The run is at seq 1: a step computed at 0 is stale.
+    assert_eq!(complete(0, ahead(0)).await.unwrap(), Delivered::Queued);
+    // Current, but the first outcome is due before this one.
+    assert_eq!(complete(1, ahead(1)).await.unwrap(), Delivered::Queued);
+    let held = store
+        .claim_runs(claim("b", T0 + 5))
+        .await
+        .unwrap()
+        .remove(0);
+    let bodies: Vec<_> = held.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"outcome": 0}), json!({"outcome": 1})]);
+    // Current, nothing else due, but another step holds the run.
+    assert_eq!(complete(2, ahead(1)).await.unwrap(), Delivered::Queued);
+    assert!(
+        names(&*store, "r1").await.is_empty(),
+        "no step ahead was used"
+    );
+    let stepped = StepCommit {
+        consumed_events: held.events.iter().map(|e| e.id).collect(),
+        ..step("b", held.seq, "r1")
+    };
+    store.commit_step(stepped).await.unwrap();
+    let later = store
+        .claim_runs(claim("c", T0 + 6))
+        .await
+        .unwrap()
+        .remove(0);
+    let bodies: Vec<_> = later.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(bodies, [json!({"outcome": 2})]);
+    let stepped = StepCommit {
+        consumed_events: vec![later.events[0].id],
+        ..step("c", later.seq, "r1")
+    };
+    store.commit_step(stepped).await.unwrap();
+    // Free, current and with nothing due: the step goes in with the outcome.
+    assert_eq!(complete(3, ahead(3)).await.unwrap(), Delivered::Stepped);
+    assert_eq!(names(&*store, "r1").await, ["Done"]);
+    assert_eq!(store.get_run("r1").await.unwrap().unwrap().seq, 4);
+    assert!(
+        store
+            .claim_runs(claim("d", T0 + 7))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn a_due_wait_times_out_once(store: Arc<dyn Store>) {
@@ -1475,12 +1598,12 @@ pub async fn an_effect_taken_over_is_not_completed_by_its_old_owner(store: Arc<d
     };
 
     let error = store
-        .complete_effect(effect.id, "a", outcome("a"), None)
+        .complete_effect(effect.id, "a", outcome("a"), Handoff::default())
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     store
-        .complete_effect(effect.id, "b", outcome("b"), None)
+        .complete_effect(effect.id, "b", outcome("b"), Handoff::default())
         .await
         .unwrap();
 
@@ -1840,7 +1963,7 @@ pub async fn a_step_ending_the_run_drops_its_unsent_effects(store: Arc<dyn Store
                 event: json!({"outcome": 200}),
                 due_at: T0 + 2,
             },
-            None,
+            Handoff::default(),
         )
         .await
         .unwrap();

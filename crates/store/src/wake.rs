@@ -1,7 +1,7 @@
 //! What several processes sharing a store coordinate through besides rows: wake-ups (work
 //! became due) and the per-workflow lock of workflow changes.
 
-use crate::{NewRun, StepCommit};
+use crate::{Delivered, Handoff, NewRun, StepCommit};
 use tokio::sync::Notify;
 
 /// Wake-up signals, one per kind of work. `notify_one` keeps a permit when nobody waits, so
@@ -91,6 +91,16 @@ impl Due {
         Due {
             runs: false,
             ..Due::of_step(step)
+        }
+    }
+
+    /// An event delivered to its run: a step committed with it made what its work makes; an
+    /// event appended is for a claim, unless its run was leased to the caller.
+    pub fn of_delivery(delivered: &Delivered, handoff: &Handoff) -> Due {
+        match (delivered, &handoff.step) {
+            (Delivered::Stepped, Some(step)) => Due::created_by_step(step),
+            (Delivered::Queued, _) => Due::RUNS,
+            _ => Due::default(),
         }
     }
 
