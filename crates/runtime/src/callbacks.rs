@@ -6,8 +6,9 @@
 
 use crate::{
     Error, Handle, Result,
+    ahead::Pickup,
     compiled::Compiled,
-    scheduler::{Ahead, StepSlot},
+    scheduler::StepSlot,
     signing,
     signing::{API_VERSION, SAS_VERSION},
     standard_webhooks,
@@ -95,13 +96,16 @@ impl Handle {
             headers,
             body,
         };
-        let now = self.now();
         let slot = StepSlot::try_take(self);
         let recorded = serde_json::to_value(&event).expect("events serialize");
         // With a step slot, the run's step is taken here and committed with the callback.
-        let (handoff, ahead) = match slot {
-            Some(_) => Ahead::take(self, run_id, event, now).handoff(Some(self.lease_run())),
-            None => (Handoff::default(), None),
+        let (handoff, ahead, now) = match slot {
+            Some(_) => {
+                let (pickup, now) = Pickup::for_event(self, run_id, event).await;
+                let (handoff, ahead) = pickup.handoff(self.lease_run());
+                (handoff, ahead, now)
+            }
+            None => (Handoff::default(), None, self.now()),
         };
         let delivery = CallbackDelivery {
             run_id: run_id.to_owned(),

@@ -4,7 +4,8 @@
 
 use crate::{
     Handle,
-    scheduler::{Ahead, StepSlot, wait_for_work},
+    ahead::Pickup,
+    scheduler::{StepSlot, wait_for_work},
 };
 use hookflow_engine::{Effect, Event, HttpOutcome, is_retryable_status};
 use hookflow_store::{Claim, Delivered, EffectRecord, Handoff, NewEvent};
@@ -132,19 +133,21 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
         // Never persisted: answered in memory after the step's commit.
         Effect::Respond { .. } => return,
     };
-    let now = handle.now();
-    let outcome = NewEvent {
-        run_id: record.run_id.clone(),
-        event: serde_json::to_value(&event).expect("events serialize"),
-        due_at: now,
-    };
+    let recorded = serde_json::to_value(&event).expect("events serialize");
     let slot = StepSlot::try_take(handle);
     // With a step slot, the run's step is taken here and committed with the outcome.
-    let (handoff, ahead) = match slot {
+    let (handoff, ahead, now) = match slot {
         Some(_) => {
-            Ahead::take(handle, &record.run_id, event, now).handoff(Some(handle.lease_run()))
+            let (pickup, now) = Pickup::for_event(handle, &record.run_id, event).await;
+            let (handoff, ahead) = pickup.handoff(handle.lease_run());
+            (handoff, ahead, now)
         }
-        None => (Handoff::default(), None),
+        None => (Handoff::default(), None, handle.now()),
+    };
+    let outcome = NewEvent {
+        run_id: record.run_id.clone(),
+        event: recorded,
+        due_at: now,
     };
     match handle
         .inner

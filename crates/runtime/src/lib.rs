@@ -8,6 +8,7 @@
 //! occurrences) — and returns a cheap-to-clone [`Handle`], the only way to talk to them. Nothing
 //! about a waiting run lives in memory: a restart finds all work in the store.
 
+mod ahead;
 mod callbacks;
 mod client_assertion;
 mod clock;
@@ -92,7 +93,7 @@ struct Inner {
     runs: std::sync::Mutex<run_cache::RunCache<scheduler::CachedRun>>,
     /// Runs whose step this node is taking ahead (`scheduler::Ahead`), with their version.
     /// Locked after `runs` when both are.
-    stepping_ahead: std::sync::Mutex<HashMap<String, Arc<compiled::Compiled>>>,
+    stepping_ahead: std::sync::Mutex<HashMap<String, ahead::SteppingAhead>>,
     responders: responders::Responders,
     http: outbound::Outbound,
     /// Wakes the recurrence loop: this node changed timers (other nodes' changes are found

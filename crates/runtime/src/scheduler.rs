@@ -11,8 +11,8 @@ use hookflow_engine::{
     Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
-    ActionRecord, Claim, ClaimedRun, Delivered, Handoff, LeaseRun, NewEffect, NewEvent, RunRecord,
-    RunUpdate, StepCommit, SubscriptionRecord, SubscriptionState, WaitWrite,
+    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate, StepCommit,
+    SubscriptionRecord, SubscriptionState, WaitWrite,
 };
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -34,9 +34,9 @@ const TIMEOUT_SWEEP_EVERY_MS: i64 = 50;
 const ACTIONS_PER_STEP: u32 = 256;
 
 pub(crate) struct CachedRun {
-    seq: i64,
+    pub(crate) seq: i64,
     state: RunState,
-    compiled: Arc<Compiled>,
+    pub(crate) compiled: Arc<Compiled>,
     workflow: String,
     /// The workflow's primary key when the run was loaded: it signs the callback URLs of the
     /// run's webhook actions (a key regenerated later invalidates them, as it should).
@@ -109,104 +109,6 @@ impl StepSlot {
     pub(crate) fn try_take(handle: &Handle) -> Option<StepSlot> {
         let permit = handle.inner.step_permits.clone().try_acquire_owned().ok()?;
         Some(StepSlot { _permit: permit })
-    }
-}
-
-/// A run's next step taken where its event arrived (a callback, an effect's outcome), from the
-/// state this node has cached, and committed with the event (`Handoff::step`): one
-/// transaction, instead of one recording the event and another the step that applies it. The
-/// store commits it only if the run is still where the cached state is, free, and has no
-/// other event due — exactly the step a claim would have taken.
-///
-/// While the store has it, the run is marked as stepped ahead here (`Inner::stepping_ahead`):
-/// another event for it that arrives meanwhile waits in the inbox for a claim, which comes
-/// after this step, instead of leasing the run and reading its rows.
-pub(crate) struct Ahead {
-    handle: Handle,
-    run_id: String,
-    cached: Option<CachedRun>,
-    transition: Transition,
-}
-
-/// How a run's next step can be taken where its event arrived.
-pub(crate) enum Pickup {
-    /// Ahead: commit this step with the event.
-    Ahead(Box<(Ahead, StepCommit)>),
-    /// Another event's step is being taken ahead: this one waits for a claim.
-    Busy,
-    /// The run is not cached here: lease it with the event, if free.
-    NotCached,
-}
-
-impl Pickup {
-    /// The handoff for the store, and what to settle once it answered.
-    pub(crate) fn handoff(self, lease: Option<LeaseRun>) -> (Handoff, Option<Ahead>) {
-        match self {
-            Pickup::Ahead(taken) => {
-                let (ahead, step) = *taken;
-                (
-                    Handoff {
-                        step: Some(step),
-                        lease,
-                    },
-                    Some(ahead),
-                )
-            }
-            Pickup::Busy => (Handoff::default(), None),
-            Pickup::NotCached => (Handoff { step: None, lease }, None),
-        }
-    }
-}
-
-impl Ahead {
-    /// Takes the run's state out of the cache, if it is there, and applies `event` to it:
-    /// the step to hand the store with the event.
-    pub(crate) fn take(handle: &Handle, run_id: &str, event: Event, now: i64) -> Pickup {
-        let mut cached = {
-            let mut runs = handle.inner.runs.lock().expect("runs lock");
-            let mut ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
-            if ahead.contains_key(run_id) {
-                return Pickup::Busy;
-            }
-            let Some(cached) = runs.take(run_id) else {
-                return Pickup::NotCached;
-            };
-            ahead.insert(run_id.to_owned(), cached.compiled.clone());
-            cached
-        };
-        let transition = apply(handle, &mut cached, run_id, [event], now);
-        let at = ClaimedRun {
-            run_id: run_id.to_owned(),
-            seq: cached.seq,
-            events: Vec::new(),
-        };
-        let commit = build_commit(handle, &at, &cached, &transition, now);
-        let ahead = Ahead {
-            handle: handle.clone(),
-            run_id: run_id.to_owned(),
-            cached: Some(cached),
-            transition,
-        };
-        Pickup::Ahead(Box::new((ahead, commit)))
-    }
-
-    /// Once the store answered. A step it committed ends like any other; one it left unused
-    /// is dropped: its state holds an event that was not applied, and never goes back to
-    /// the cache (the run's next step reads its rows).
-    pub(crate) fn settle(mut self, delivered: &Delivered) {
-        if let (Delivered::Stepped, Some(cached)) = (delivered, self.cached.take()) {
-            let transition = std::mem::take(&mut self.transition);
-            committed(&self.handle, self.run_id.clone(), cached, transition);
-        }
-    }
-}
-
-impl Drop for Ahead {
-    /// The run is no longer stepped ahead (settled — its state back in the cache first — or
-    /// the store failed).
-    fn drop(&mut self) {
-        let mut ahead = self.handle.inner.stepping_ahead.lock().expect("ahead lock");
-        ahead.remove(&self.run_id);
     }
 }
 
@@ -295,7 +197,7 @@ pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Prel
             .map(|cached| cached.compiled.clone())
             .or_else(|| {
                 let ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
-                ahead.get(run_id).cloned()
+                ahead.get(run_id).map(|taken| taken.compiled.clone())
             })
     };
     match cached {
@@ -402,7 +304,7 @@ async fn step_loaded(
 }
 
 /// Applies `events` to a loaded run with the engine, in order.
-fn apply(
+pub(crate) fn apply(
     handle: &Handle,
     cached: &mut CachedRun,
     run_id: &str,
@@ -442,7 +344,12 @@ fn apply(
 /// effect executor, and keep the run cached only if a call is in flight or its next step is
 /// due at once — a run that merely waits (for a callback or a timer) is a row, not memory,
 /// and is reloaded when it moves.
-fn committed(handle: &Handle, run_id: String, mut cached: CachedRun, transition: Transition) {
+pub(crate) fn committed(
+    handle: &Handle,
+    run_id: String,
+    mut cached: CachedRun,
+    transition: Transition,
+) {
     let continues = continues(&transition);
     let state = &cached.state;
     after_commit(
@@ -661,7 +568,7 @@ async fn restore(
     })
 }
 
-fn build_commit(
+pub(crate) fn build_commit(
     handle: &Handle,
     claimed: &ClaimedRun,
     cached: &CachedRun,
