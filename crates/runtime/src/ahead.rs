@@ -1,5 +1,7 @@
 //! Steps taken where their event arrives (a callback, an effect's outcome), from the state
-//! this node has cached, and committed with the event (`Handoff::step`): one transaction,
+//! this node has cached — or, for a callback to a run that is not, from the run's row the
+//! callback read anyway and its action rows — and committed with the event
+//! (`Handoff::step`): one transaction,
 //! instead of one recording the event, a claim, and one committing the step that applies it.
 //! The store commits such a step only if the run is still where the cached state is, no
 //! live lease holds it and no other event of it is due — exactly the step a claim would
@@ -13,7 +15,7 @@
 use crate::{
     Handle,
     compiled::Compiled,
-    scheduler::{CachedRun, apply, build_commit, committed},
+    scheduler::{CachedRun, Preloaded, apply, build_commit, committed, restore},
 };
 use hookflow_engine::{Event, Transition};
 use hookflow_store::{ClaimedRun, Delivered, Handoff, LeaseRun, StepCommit};
@@ -44,9 +46,15 @@ pub(crate) enum Pickup {
 
 impl Pickup {
     /// Takes the run's next step ahead with `event` if its state is cached here (waiting, a
-    /// bounded number of times, for another event's step ahead to settle first). Returns the
-    /// time the step was taken at, which the event is recorded at.
-    pub(crate) async fn for_event(handle: &Handle, run_id: &str, event: Event) -> (Pickup, i64) {
+    /// bounded number of times, for another event's step ahead to settle first), or can be
+    /// restored from `read` — its row, read by a callback before — and its action rows.
+    /// Returns the time the step was taken at, which the event is recorded at.
+    pub(crate) async fn for_event(
+        handle: &Handle,
+        run_id: &str,
+        event: Event,
+        read: Option<&mut Option<Preloaded>>,
+    ) -> (Pickup, i64) {
         let mut waits = 0;
         let cached = loop {
             match take_state(handle, run_id) {
@@ -58,6 +66,11 @@ impl Pickup {
                 }
                 Err(_) => return (Pickup::Busy, handle.now()),
             }
+        };
+        let cached = match (cached, read) {
+            (Some(cached), _) => Some(cached),
+            (None, Some(read)) => restore_read(handle, read).await,
+            (None, None) => None,
         };
         let now = handle.now();
         let Some(mut cached) = cached else {
@@ -100,6 +113,35 @@ impl Pickup {
             }
         }
     }
+}
+
+/// The state of a run that is not cached, from its row read before (taken out of `read`) and
+/// its action rows; the run is then marked as stepped ahead like a cached one. `None` when
+/// there is no row, reading fails or another event's step ahead has the run meanwhile (the
+/// row may then be used up: the run's step reads what it needs).
+async fn restore_read(handle: &Handle, read: &mut Option<Preloaded>) -> Option<CachedRun> {
+    let Some(Preloaded::Read { run, actions, .. }) = read.as_ref() else {
+        return None;
+    };
+    let actions = match actions {
+        Some(actions) => actions.clone(),
+        None => handle.inner.store.list_actions(&run.id).await.ok()?,
+    };
+    let Some(Preloaded::Read { run, compiled, .. }) = read.take() else {
+        unreachable!("checked above");
+    };
+    let run_id = run.id.clone();
+    let cached = restore(handle, *run, actions, compiled).await.ok()?;
+    let mut ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
+    if ahead.contains_key(&run_id) {
+        return None;
+    }
+    let marker = SteppingAhead {
+        compiled: cached.compiled.clone(),
+        _settled: watch::Sender::new(()),
+    };
+    ahead.insert(run_id, marker);
+    Some(cached)
 }
 
 /// Takes the run's cached state and marks the run as stepped ahead; `Ok(None)` when it is not

@@ -79,6 +79,7 @@ impl Handle {
             preloaded => preloaded,
         }?;
         self.verify_action_callback(&record.name, preloaded.compiled(), action, &request)?;
+        let mut preloaded = Some(preloaded);
         let mut headers = Map::new();
         let content_type = request
             .headers
@@ -101,7 +102,8 @@ impl Handle {
         // With a step slot, the run's step is taken here and committed with the callback.
         let (handoff, ahead, now) = match slot {
             Some(_) => {
-                let (pickup, now) = Pickup::for_event(self, run_id, event).await;
+                let read = Some(&mut preloaded);
+                let (pickup, now) = Pickup::for_event(self, run_id, event, read).await;
                 let (handoff, ahead) = pickup.handoff(self.lease_run());
                 (handoff, ahead, now)
             }
@@ -121,7 +123,7 @@ impl Handle {
                     ahead.settle(&delivered);
                 }
                 if let (Delivered::Claimed(claimed), Some(slot)) = (delivered, slot) {
-                    crate::scheduler::step_claimed(self, claimed, slot, Some(preloaded));
+                    crate::scheduler::step_claimed(self, claimed, slot, preloaded);
                 }
                 Ok(CallbackAnswer::Accepted)
             }

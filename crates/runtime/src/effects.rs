@@ -138,7 +138,7 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
     // With a step slot, the run's step is taken here and committed with the outcome.
     let (handoff, ahead, now) = match slot {
         Some(_) => {
-            let (pickup, now) = Pickup::for_event(handle, &record.run_id, event).await;
+            let (pickup, now) = Pickup::for_event(handle, &record.run_id, event, None).await;
             let (handoff, ahead) = pickup.handoff(handle.lease_run());
             (handoff, ahead, now)
         }

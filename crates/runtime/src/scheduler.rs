@@ -522,7 +522,7 @@ async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Ar
 }
 
 /// The run's state from its row and its action rows.
-async fn restore(
+pub(crate) async fn restore(
     handle: &Handle,
     run: RunRecord,
     actions: Vec<ActionRecord>,
