@@ -31,7 +31,7 @@ pub(crate) struct SteppingAhead {
     /// The version it runs: a callback that arrives meanwhile verifies against it.
     pub(crate) compiled: Arc<Compiled>,
     /// Dropped when the step has settled, which wakes the events waiting for it.
-    _settled: watch::Sender<()>,
+    settled: watch::Sender<()>,
 }
 
 /// How a run's event is handed to the store.
@@ -115,20 +115,18 @@ impl Pickup {
     }
 }
 
-/// The state of a run that is not cached, from its row read before (taken out of `read`) and
-/// its action rows; the run is then marked as stepped ahead like a cached one. `None` when
-/// there is no row, reading fails or another event's step ahead has the run meanwhile (the
-/// row may then be used up: the run's step reads what it needs).
+/// The state of a run that is not cached, from its rows read before (taken out of `read`);
+/// the run is then marked as stepped ahead like a cached one. `None` when there are no rows,
+/// restoring fails or another event's step ahead has the run meanwhile (the rows may then be
+/// used up: the run's step reads what it needs).
 async fn restore_read(handle: &Handle, read: &mut Option<Preloaded>) -> Option<CachedRun> {
-    let Some(Preloaded::Read { run, actions, .. }) = read.as_ref() else {
+    let Some(Preloaded::Read {
+        run,
+        actions,
+        compiled,
+    }) = read.take_if(|read| matches!(read, Preloaded::Read { .. }))
+    else {
         return None;
-    };
-    let actions = match actions {
-        Some(actions) => actions.clone(),
-        None => handle.inner.store.list_actions(&run.id).await.ok()?,
-    };
-    let Some(Preloaded::Read { run, compiled, .. }) = read.take() else {
-        unreachable!("checked above");
     };
     let run_id = run.id.clone();
     let cached = restore(handle, *run, actions, compiled).await.ok()?;
@@ -138,7 +136,7 @@ async fn restore_read(handle: &Handle, read: &mut Option<Preloaded>) -> Option<C
     }
     let marker = SteppingAhead {
         compiled: cached.compiled.clone(),
-        _settled: watch::Sender::new(()),
+        settled: watch::Sender::new(()),
     };
     ahead.insert(run_id, marker);
     Some(cached)
@@ -150,14 +148,14 @@ fn take_state(handle: &Handle, run_id: &str) -> Result<Option<CachedRun>, watch:
     let mut runs = handle.inner.runs.lock().expect("runs lock");
     let mut ahead = handle.inner.stepping_ahead.lock().expect("ahead lock");
     if let Some(taken) = ahead.get(run_id) {
-        return Err(taken._settled.subscribe());
+        return Err(taken.settled.subscribe());
     }
     let Some(cached) = runs.take(run_id) else {
         return Ok(None);
     };
     let marker = SteppingAhead {
         compiled: cached.compiled.clone(),
-        _settled: watch::Sender::new(()),
+        settled: watch::Sender::new(()),
     };
     ahead.insert(run_id.to_owned(), marker);
     Ok(Some(cached))

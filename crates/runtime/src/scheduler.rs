@@ -128,16 +128,15 @@ pub(crate) fn step_claimed(
 }
 
 /// A run read ahead of its step: by a callback, which needs the run's version to verify it
-/// before recording its event (when the recording leases the run at the `seq` read, the step
-/// starts from this row instead of reading it again), or with the other runs of a claim.
+/// before recording its event (its step is then taken from these rows, `ahead.rs`, or starts
+/// from them when the recording leases the run at the `seq` read), or with the other runs
+/// of a claim.
 pub(crate) enum Preloaded {
     /// The run is cached: its step will use the cache.
     Cached(Arc<Compiled>),
     Read {
         run: Box<RunRecord>,
-        /// Read with the row (a claim's runs), or only once the step starts from this row (a
-        /// callback's: the run may turn out to be leased by another step).
-        actions: Option<Vec<ActionRecord>>,
+        actions: Vec<ActionRecord>,
         compiled: Arc<Compiled>,
     },
 }
@@ -180,7 +179,7 @@ async fn read_claimed(handle: &Handle, claimed: &[ClaimedRun]) -> HashMap<String
             let run_id = run.id.clone();
             let read = Preloaded::Read {
                 run: Box::new(run),
-                actions: Some(actions),
+                actions,
                 compiled,
             };
             preloaded.insert(run_id, read);
@@ -203,10 +202,18 @@ pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Prel
     match cached {
         Some(compiled) => Ok(Preloaded::Cached(compiled)),
         None => {
-            let (run, compiled) = read_run(handle, run_id).await?;
+            let ids = [run_id.to_owned()];
+            let (run, actions) = handle
+                .inner
+                .store
+                .get_runs_with_actions(&ids)
+                .await?
+                .pop()
+                .ok_or_else(|| run_not_found(run_id))?;
+            let compiled = handle.compiled(&run.version_id).await?;
             Ok(Preloaded::Read {
                 run: Box::new(run),
-                actions: None,
+                actions,
                 compiled,
             })
         }
@@ -482,13 +489,7 @@ async fn load(
             run,
             actions,
             compiled,
-        }) if run.seq == claimed.seq => {
-            let actions = match actions {
-                Some(actions) => actions,
-                None => handle.inner.store.list_actions(&run.id).await?,
-            };
-            (*run, actions, compiled)
-        }
+        }) if run.seq == claimed.seq => (*run, actions, compiled),
         _ => {
             let ids = std::slice::from_ref(&claimed.run_id);
             let (run, actions) = handle
@@ -507,18 +508,6 @@ async fn load(
 
 fn run_not_found(run_id: &str) -> crate::Error {
     crate::Error::NotFound(format!("run '{run_id}'"))
-}
-
-/// The run's row and its compiled version.
-async fn read_run(handle: &Handle, run_id: &str) -> crate::Result<(RunRecord, Arc<Compiled>)> {
-    let run = handle
-        .inner
-        .store
-        .get_run(run_id)
-        .await?
-        .ok_or_else(|| run_not_found(run_id))?;
-    let compiled = handle.compiled(&run.version_id).await?;
-    Ok((run, compiled))
 }
 
 /// The run's state from its row and its action rows.
