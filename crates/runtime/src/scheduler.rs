@@ -283,14 +283,7 @@ async fn step_loaded(
             .await
         {
             Ok(next) => {
-                let state = &cached.state;
-                after_commit(
-                    handle,
-                    &run_id,
-                    state.status,
-                    state.error.as_ref(),
-                    transition,
-                );
+                after_step(handle, &run_id, &cached.state, transition);
                 cached.seq = next.seq;
                 Some((next, cached))
             }
@@ -358,14 +351,7 @@ pub(crate) fn committed(
     transition: Transition,
 ) {
     let continues = continues(&transition);
-    let state = &cached.state;
-    after_commit(
-        handle,
-        &run_id,
-        state.status,
-        state.error.as_ref(),
-        transition,
-    );
+    after_step(handle, &run_id, &cached.state, transition);
     cached.seq += 1;
     keep_cached(handle, run_id, cached, continues);
 }
@@ -675,6 +661,17 @@ fn action_unsubscribe(
         created_at: now,
         updated_at: now,
     }
+}
+
+/// [`after_commit`] of a step that left the run in `state`.
+fn after_step(handle: &Handle, run_id: &str, state: &RunState, transition: Transition) {
+    after_commit(
+        handle,
+        run_id,
+        state.status,
+        state.error.as_ref(),
+        transition,
+    );
 }
 
 /// Once a step is durable: answer synchronous callers (the store woke the loops for the
