@@ -11,8 +11,8 @@ use hookflow_engine::{
     Transition, Unsubscribe, WaitChange,
 };
 use hookflow_store::{
-    ActionRecord, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate, StepCommit,
-    SubscriptionRecord, SubscriptionState, WaitWrite,
+    ActionRecord, ActionWrite, Claim, ClaimedRun, NewEffect, NewEvent, RunRecord, RunUpdate,
+    StepCommit, SubscriptionRecord, SubscriptionState, WaitWrite, json_text,
 };
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -556,17 +556,16 @@ pub(crate) fn build_commit(
         .iter()
         .filter_map(|key| {
             let state = cached.state.get(key)?;
-            Some(ActionRecord {
-                run_id: claimed.run_id.clone(),
+            Some(ActionWrite {
                 name: definition.action(key.id).name.clone(),
                 repetition: key.repetition.text(),
                 status: state.status,
                 code: state.code.clone(),
                 start_time: state.start_time,
                 end_time: state.end_time,
-                inputs: state.inputs.clone(),
-                outputs: state.outputs.clone(),
-                error: state.error.clone(),
+                inputs: state.inputs.as_ref().map(json_text),
+                outputs: state.outputs.as_ref().map(json_text),
+                error: state.error.as_ref().map(json_text),
             })
         })
         .collect();

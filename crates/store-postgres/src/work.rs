@@ -22,6 +22,7 @@ use hookflow_store::{
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
+use tokio_postgres::types::Json;
 
 /// Appends an event to a run's inbox. The foreign key rejects an unknown run.
 pub(crate) async fn insert_event(
@@ -286,9 +287,9 @@ pub(crate) async fn write_step_rows(
                 &action.code,
                 &action.start_time,
                 &action.end_time,
-                &action.inputs,
-                &action.outputs,
-                &action.error,
+                &action.inputs.as_deref().map(Json),
+                &action.outputs.as_deref().map(Json),
+                &action.error.as_deref().map(Json),
                 &action.repetition,
             ],
         )

@@ -14,7 +14,7 @@ use hookflow_store::{
     NewEvent, StepCommit,
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
 use std::collections::HashSet;
 
 /// Appends an event to a run's inbox. The foreign key rejects an unknown run.
@@ -286,9 +286,9 @@ pub(crate) fn write_step_rows(conn: &Connection, step: &StepCommit) -> Result<()
             action.code,
             action.start_time,
             action.end_time,
-            rows::optional_json_text(action.inputs.as_ref()),
-            rows::optional_json_text(action.outputs.as_ref()),
-            rows::optional_json_text(action.error.as_ref()),
+            action.inputs.as_deref().map(RawValue::get),
+            action.outputs.as_deref().map(RawValue::get),
+            action.error.as_deref().map(RawValue::get),
             action.repetition,
         ])?;
     }

@@ -197,6 +197,48 @@ pub struct ClaimedRun {
     pub events: Vec<InboxEvent>,
 }
 
+/// JSON serialized once, where it is produced, and written as is.
+pub type JsonText = Box<serde_json::value::RawValue>;
+
+/// Serializes `value` for a write.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> JsonText {
+    serde_json::value::to_raw_value(value).expect("JSON values and engine types serialize")
+}
+
+/// An action execution as a step writes it: the row of [`ActionRecord`], under the step's run,
+/// with its JSON parts serialized from the run's state by the step — not deep-copied into the
+/// commit and then serialized by the store, on its single writer.
+#[derive(Debug, Clone)]
+pub struct ActionWrite {
+    pub name: String,
+    /// The repetition's canonical text, as in [`ActionRecord::repetition`].
+    pub repetition: String,
+    pub status: ActionStatus,
+    pub code: Option<String>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub inputs: Option<JsonText>,
+    pub outputs: Option<JsonText>,
+    pub error: Option<JsonText>,
+}
+
+impl From<ActionRecord> for ActionWrite {
+    /// The write that stores `record` (under its run, which the step names).
+    fn from(record: ActionRecord) -> ActionWrite {
+        ActionWrite {
+            name: record.name,
+            repetition: record.repetition,
+            status: record.status,
+            code: record.code,
+            start_time: record.start_time,
+            end_time: record.end_time,
+            inputs: record.inputs.as_ref().map(json_text),
+            outputs: record.outputs.as_ref().map(json_text),
+            error: record.error.as_ref().map(json_text),
+        }
+    }
+}
+
 /// Everything one engine step changed, committed atomically by [`crate::Store::commit_step`].
 #[derive(Debug, Clone, Default)]
 pub struct StepCommit {
@@ -206,7 +248,7 @@ pub struct StepCommit {
     /// Inbox events this step applied.
     pub consumed_events: Vec<i64>,
     /// Inserted or replaced by `(run_id, name, repetition)`.
-    pub actions: Vec<ActionRecord>,
+    pub actions: Vec<ActionWrite>,
     pub run: Option<RunUpdate>,
     pub new_events: Vec<NewEvent>,
     pub new_effects: Vec<NewEffect>,

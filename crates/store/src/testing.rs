@@ -442,8 +442,8 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
     let first = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
         actions: vec![
-            action("A", ActionStatus::Running),
-            action("B", ActionStatus::Succeeded),
+            action("A", ActionStatus::Running).into(),
+            action("B", ActionStatus::Succeeded).into(),
         ],
         new_events: vec![NewEvent {
             run_id: "r1".into(),
@@ -487,7 +487,10 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
     let end = finished(RunStatus::Succeeded, T0 + 2);
     let second = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
-        actions: vec![a_done.clone(), action("C", ActionStatus::Skipped)],
+        actions: vec![
+            a_done.clone().into(),
+            action("C", ActionStatus::Skipped).into(),
+        ],
         run: Some(end.clone()),
         ..step("b", 1, "r1")
     };
@@ -539,10 +542,10 @@ pub async fn repetitions_are_rows_of_their_own(store: Arc<dyn Store>) {
     let first = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
         actions: vec![
-            action("Loop", ActionStatus::Running),
-            at("000001", ActionStatus::Running),
-            at("000000", ActionStatus::Running),
-            at("000000-000002", ActionStatus::Running),
+            action("Loop", ActionStatus::Running).into(),
+            at("000001", ActionStatus::Running).into(),
+            at("000000", ActionStatus::Running).into(),
+            at("000000-000002", ActionStatus::Running).into(),
         ],
         ..step("a", 0, "r1")
     };
@@ -551,7 +554,7 @@ pub async fn repetitions_are_rows_of_their_own(store: Arc<dyn Store>) {
     let claimed = store.claim_runs(claim("a", T0 + 1)).await.unwrap();
     let second = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
-        actions: vec![at("000001", ActionStatus::Succeeded)],
+        actions: vec![at("000001", ActionStatus::Succeeded).into()],
         ..step("a", 1, "r1")
     };
     store.commit_step(second).await.unwrap();
@@ -626,7 +629,7 @@ pub async fn commit_step_with_stale_seq_writes_nothing(store: Arc<dyn Store>) {
     let claimed = store.claim_runs(claim("a", T0)).await.unwrap();
     let stale = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
-        actions: vec![action("A", ActionStatus::Running)],
+        actions: vec![action("A", ActionStatus::Running).into()],
         run: Some(finished(RunStatus::Failed, T0 + 1)),
         new_events: vec![NewEvent {
             run_id: "r1".into(),
@@ -731,7 +734,7 @@ pub async fn a_continuing_step_keeps_its_run_leased(store: Arc<dyn Store>) {
     };
     let continuing = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
-        actions: vec![action("A", ActionStatus::Succeeded)],
+        actions: vec![action("A", ActionStatus::Succeeded).into()],
         new_events: vec![
             NewEvent {
                 run_id: "r1".into(),
@@ -950,7 +953,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
 pub async fn a_run_created_with_its_first_step_commits_both(store: Arc<dyn Store>) {
     seed(&*store).await;
     let first = StepCommit {
-        actions: vec![action("A", ActionStatus::Running)],
+        actions: vec![action("A", ActionStatus::Running).into()],
         new_effects: vec![NewEffect {
             effect: json!({"http": "A"}),
             due_at: T0,
@@ -1379,7 +1382,7 @@ pub async fn a_completed_effect_leases_its_run_when_free(store: Arc<dyn Store>) 
 pub async fn a_callback_commits_the_step_computed_with_it(store: Arc<dyn Store>) {
     with_wait(&*store).await;
     let ahead = StepCommit {
-        actions: vec![action("Hook", ActionStatus::Succeeded)],
+        actions: vec![action("Hook", ActionStatus::Succeeded).into()],
         new_effects: vec![NewEffect {
             effect: json!({"http": "Next"}),
             due_at: T0 + 5,
@@ -1431,7 +1434,7 @@ pub async fn a_step_computed_ahead_needs_a_free_current_run(store: Arc<dyn Store
     };
     let ahead = |seq: i64| Handoff {
         step: Some(StepCommit {
-            actions: vec![action("Done", ActionStatus::Succeeded)],
+            actions: vec![action("Done", ActionStatus::Succeeded).into()],
             ..step("x", seq, "r1")
         }),
         lease: None,
