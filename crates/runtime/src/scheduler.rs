@@ -594,7 +594,7 @@ pub(crate) fn build_commit(
         .iter()
         .filter(|e| !matches!(e, Effect::Respond { .. }))
         .map(|e| NewEffect {
-            effect: serde_json::to_value(e).expect("effects serialize"),
+            effect: json_text(e),
             // An async poll is due when its interval has passed, not now.
             due_at: handle.inner.http.due_at(e, now),
         })

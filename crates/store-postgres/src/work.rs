@@ -20,7 +20,7 @@ use hookflow_store::{
     self as store, Claim, ClaimedRun, Delivered, EffectRecord, Handoff, InboxEvent, LeaseRun,
     NewEffect, NewEvent, StepCommit,
 };
-use serde_json::Value;
+use serde_json::{Value, value::RawValue};
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio_postgres::types::Json;
 
@@ -326,7 +326,7 @@ async fn insert_effects(
     if effects.is_empty() {
         return Ok(());
     }
-    let bodies: Vec<&Value> = effects.iter().map(|e| &e.effect).collect();
+    let bodies: Vec<Json<&RawValue>> = effects.iter().map(|e| Json(&*e.effect)).collect();
     let due: Vec<i64> = effects.iter().map(|e| e.due_at).collect();
     pool::execute(
         tx,

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use hookflow_store::testing::{T0, WF, new_run, save};
 use hookflow_store::{
     CallbackDelivery, CallbackOutcome, Claim, DedupKey, Error, Fire, FireOutcome, NewEffect,
-    NewRun, RunRecord, StepCommit, Store, TriggerHistoryRecord, WaitWrite,
+    NewRun, RunRecord, StepCommit, Store, TriggerHistoryRecord, WaitWrite, json_text,
 };
 use hookflow_store_postgres::{
     PostgresOptions, PostgresStore, SCHEMA_VERSION, TEST_DATABASE_URL_ENV, test_database_url,
@@ -88,7 +88,7 @@ async fn nodes_never_claim_the_same_work() {
                 due_at: T0,
             }],
             new_effects: vec![NewEffect {
-                effect: json!({"call": claimed.run_id}),
+                effect: json_text(&json!({"call": claimed.run_id})),
                 due_at: T0,
             }],
             ..StepCommit::default()

@@ -304,11 +304,7 @@ pub(crate) fn write_step_rows(conn: &Connection, step: &StepCommit) -> Result<()
     let mut intend =
         conn.prepare_cached("INSERT INTO outbox (run_id, effect, due_at) VALUES (?1, ?2, ?3)")?;
     for effect in &step.new_effects {
-        intend.execute(params![
-            step.run_id,
-            rows::json_text(&effect.effect),
-            effect.due_at
-        ])?;
+        intend.execute(params![step.run_id, effect.effect.get(), effect.due_at])?;
     }
     for wait in &step.waits {
         crate::waits::write(conn, &step.run_id, wait)?;

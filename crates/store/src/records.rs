@@ -162,9 +162,10 @@ pub struct InboxEvent {
 }
 
 /// An outbound effect to carry out (at least once) and report back as an event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NewEffect {
-    pub effect: Value,
+    /// Serialized where the step made it (see [`ActionWrite`]).
+    pub effect: JsonText,
     pub due_at: i64,
 }
 

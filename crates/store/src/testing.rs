@@ -20,7 +20,7 @@ use crate::{
     FireOutcome, Handoff, LeaseRun, NewEffect, NewEvent, NewRun, RecurrenceFire, RecurrenceTimer,
     RunQuery, RunRecord, RunUpdate, SaveWorkflow, StepCommit, Store, SubscriptionRecord,
     SubscriptionState, SubscriptionUpdate, TriggerHistoryRecord, VersionRecord, WaitWrite,
-    WorkflowRecord,
+    WorkflowRecord, json_text,
 };
 use hookflow_engine::{ActionStatus, RunStatus};
 use serde_json::{Value, json};
@@ -451,7 +451,7 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
             due_at: T0 + 1,
         }],
         new_effects: vec![NewEffect {
-            effect: json!({"http": "A"}),
+            effect: json_text(&json!({"http": "A"})),
             due_at: T0 + 1,
         }],
         ..step("a", 0, "r1")
@@ -637,7 +637,7 @@ pub async fn commit_step_with_stale_seq_writes_nothing(store: Arc<dyn Store>) {
             due_at: T0,
         }],
         new_effects: vec![NewEffect {
-            effect: json!({"http": "A"}),
+            effect: json_text(&json!({"http": "A"})),
             due_at: T0,
         }],
         ..step("a", 7, "r1")
@@ -921,7 +921,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
             due_at: T0 + 1_000,
         }],
         new_effects: vec![NewEffect {
-            effect: json!({}),
+            effect: json_text(&json!({})),
             due_at: T0 + 500,
         }],
         ..step("b", 0, "r1")
@@ -955,7 +955,7 @@ pub async fn a_run_created_with_its_first_step_commits_both(store: Arc<dyn Store
     let first = StepCommit {
         actions: vec![action("A", ActionStatus::Running).into()],
         new_effects: vec![NewEffect {
-            effect: json!({"http": "A"}),
+            effect: json_text(&json!({"http": "A"})),
             due_at: T0,
         }],
         ..step("node-a", 0, "r1")
@@ -1384,7 +1384,7 @@ pub async fn a_callback_commits_the_step_computed_with_it(store: Arc<dyn Store>)
     let ahead = StepCommit {
         actions: vec![action("Hook", ActionStatus::Succeeded).into()],
         new_effects: vec![NewEffect {
-            effect: json!({"http": "Next"}),
+            effect: json_text(&json!({"http": "Next"})),
             due_at: T0 + 5,
         }],
         ..step("a", 1, "r1")
@@ -1825,7 +1825,7 @@ pub async fn writes_that_make_work_due_wake_the_loops(store: Arc<dyn Store>) {
     let step = StepCommit {
         consumed_events: vec![claimed[0].events[0].id],
         new_effects: vec![NewEffect {
-            effect: json!({}),
+            effect: json_text(&json!({})),
             due_at: T0,
         }],
         subscriptions: vec![subscription("s-r1", WF)],
@@ -2209,7 +2209,7 @@ async fn with_effects(store: &dyn Store, due: &[i64]) {
     let effects = (0..)
         .zip(due)
         .map(|(i, &due_at)| NewEffect {
-            effect: json!({"effect": i}),
+            effect: json_text(&json!({"effect": i})),
             due_at,
         })
         .collect();
