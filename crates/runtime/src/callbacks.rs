@@ -98,7 +98,7 @@ impl Handle {
             body,
         };
         let slot = StepSlot::try_take(self);
-        let recorded = serde_json::to_value(&event).expect("events serialize");
+        let recorded = hookflow_store::json_text(&event);
         // With a step slot, the run's step is taken here and committed with the callback.
         let (handoff, ahead, now) = match slot {
             Some(_) => {

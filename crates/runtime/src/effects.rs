@@ -133,7 +133,7 @@ async fn carry_out(handle: &Handle, record: EffectRecord) {
         // Never persisted: answered in memory after the step's commit.
         Effect::Respond { .. } => return,
     };
-    let recorded = serde_json::to_value(&event).expect("events serialize");
+    let recorded = hookflow_store::json_text(&event);
     let slot = StepSlot::try_take(handle);
     // With a step slot, the run's step is taken here and committed with the outcome.
     let (handoff, ahead, now) = match slot {

@@ -105,7 +105,7 @@ impl Handle {
         }
         let event = NewEvent {
             run_id: run_id.to_owned(),
-            event: serde_json::to_value(Event::Cancel).expect("events serialize"),
+            event: hookflow_store::json_text(&Event::Cancel),
             due_at: self.now(),
         };
         self.inner.store.push_event(event).await?;
@@ -157,7 +157,7 @@ impl Handle {
             for run in &runs {
                 let event = NewEvent {
                     run_id: run.id.clone(),
-                    event: serde_json::to_value(Event::Cancel).expect("events serialize"),
+                    event: hookflow_store::json_text(&Event::Cancel),
                     due_at: self.now(),
                 };
                 self.inner.store.push_event(event).await?;

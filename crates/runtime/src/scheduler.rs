@@ -585,7 +585,7 @@ pub(crate) fn build_commit(
         .iter()
         .map(|timer| NewEvent {
             run_id: claimed.run_id.clone(),
-            event: serde_json::to_value(&timer.event).expect("events serialize"),
+            event: json_text(&timer.event),
             due_at: timer.due_at,
         })
         .collect();

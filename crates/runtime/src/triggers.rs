@@ -304,7 +304,7 @@ pub(crate) fn new_run(
             variables: None,
             seq: 0,
         },
-        first_event: serde_json::to_value(Event::Start).expect("events serialize"),
+        first_event: hookflow_store::json_text(&Event::Start),
         started: None,
     }
 }

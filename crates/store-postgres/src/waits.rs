@@ -126,7 +126,7 @@ pub(crate) async fn resolve_timeouts(
     due.sort();
     let count = u32::try_from(due.len()).unwrap_or(u32::MAX);
     for (_, run_id, action) in due {
-        let event = serde_json::to_value(Event::WaitTimedOut { action })?;
+        let event = serde_json::value::to_raw_value(&Event::WaitTimedOut { action })?;
         work::insert_event(tx, &run_id, &event, now).await?;
     }
     Ok(count)

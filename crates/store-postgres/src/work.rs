@@ -20,7 +20,7 @@ use hookflow_store::{
     self as store, Claim, ClaimedRun, Delivered, EffectRecord, Handoff, InboxEvent, LeaseRun,
     NewEffect, NewEvent, StepCommit,
 };
-use serde_json::{Value, value::RawValue};
+use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet, VecDeque};
 use tokio_postgres::types::Json;
 
@@ -28,13 +28,13 @@ use tokio_postgres::types::Json;
 pub(crate) async fn insert_event(
     tx: &impl GenericClient,
     run_id: &str,
-    event: &Value,
+    event: &RawValue,
     due_at: i64,
 ) -> Result<(), DbError> {
     pool::execute(
         tx,
         "INSERT INTO inbox (run_id, event, due_at) VALUES ($1, $2, $3)",
-        &[&run_id, event, &due_at],
+        &[&run_id, &Json(event), &due_at],
     )
     .await?;
     Ok(())
@@ -46,7 +46,7 @@ async fn insert_events(tx: &impl GenericClient, events: &[NewEvent]) -> Result<(
         return Ok(());
     }
     let run_ids: Vec<&str> = events.iter().map(|e| e.run_id.as_str()).collect();
-    let bodies: Vec<&Value> = events.iter().map(|e| &e.event).collect();
+    let bodies: Vec<Json<&RawValue>> = events.iter().map(|e| Json(&*e.event)).collect();
     let due: Vec<i64> = events.iter().map(|e| e.due_at).collect();
     pool::execute(
         tx,
@@ -68,7 +68,7 @@ pub(crate) async fn push_event(tx: &impl GenericClient, event: &NewEvent) -> Res
         tx,
         "INSERT INTO inbox (run_id, event, due_at) \
          SELECT $1::text, $2::json, $3::bigint WHERE EXISTS (SELECT 1 FROM runs WHERE id = $1)",
-        &[&event.run_id, &event.event, &event.due_at],
+        &[&event.run_id, &Json(&*event.event), &event.due_at],
     )
     .await?;
     if inserted == 0 {
@@ -462,7 +462,7 @@ pub(crate) async fn complete_effect(
 pub(crate) async fn deliver(
     tx: &impl GenericClient,
     run_id: &str,
-    event: &Value,
+    event: &RawValue,
     now: i64,
     handoff: &Handoff,
 ) -> Result<Delivered, DbError> {

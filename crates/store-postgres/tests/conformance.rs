@@ -84,7 +84,7 @@ async fn nodes_never_claim_the_same_work() {
             consumed_events: claimed.events.iter().map(|e| e.id).collect(),
             new_events: vec![hookflow_store::NewEvent {
                 run_id: claimed.run_id.clone(),
-                event: json!({"next": true}),
+                event: json_text(&json!({"next": true})),
                 due_at: T0,
             }],
             new_effects: vec![NewEffect {
@@ -180,7 +180,7 @@ async fn nodes_racing_on_one_item_have_one_winner() {
             run_id: run_id.clone(),
             action: "Hook".into(),
             delivery_key: Some(key.into()),
-            event: json!({"callback": key}),
+            event: json_text(&json!({"callback": key})),
             now: T0 + 1_000,
             handoff: Default::default(),
         };

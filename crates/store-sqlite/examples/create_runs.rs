@@ -74,7 +74,7 @@ fn save() -> SaveWorkflow {
 
 fn new_run(id: String) -> NewRun {
     NewRun {
-        first_event: json!({"start": {"body": {"orderId": 42}}}),
+        first_event: hookflow_store::json_text(&json!({"start": {"body": {"orderId": 42}}})),
         started: None,
         run: RunRecord {
             id,

@@ -95,7 +95,7 @@ pub(crate) fn resolve_timeouts(conn: &Connection, now: i64, limit: u32) -> Resul
     let mut resolved = 0;
     for (run_id, action) in due {
         if resolve.execute(params![run_id, action, now])? == 1 {
-            let event = serde_json::to_value(Event::WaitTimedOut { action })?;
+            let event = serde_json::value::to_raw_value(&Event::WaitTimedOut { action })?;
             work::insert_event(conn, &run_id, &event, now)?;
             resolved += 1;
         }

@@ -14,18 +14,18 @@ use hookflow_store::{
     NewEvent, StepCommit,
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
-use serde_json::{Value, value::RawValue};
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 
 /// Appends an event to a run's inbox. The foreign key rejects an unknown run.
 pub(crate) fn insert_event(
     conn: &Connection,
     run_id: &str,
-    event: &Value,
+    event: &RawValue,
     due_at: i64,
 ) -> Result<(), DbError> {
     conn.prepare_cached("INSERT INTO inbox (run_id, event, due_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![run_id, rows::json_text(event), due_at])?;
+        .execute(params![run_id, event.get(), due_at])?;
     Ok(())
 }
 
@@ -37,11 +37,7 @@ pub(crate) fn push_event(conn: &Connection, event: &NewEvent) -> Result<(), DbEr
             "INSERT INTO inbox (run_id, event, due_at) \
              SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM runs WHERE id = ?1)",
         )?
-        .execute(params![
-            event.run_id,
-            rows::json_text(&event.event),
-            event.due_at
-        ])?;
+        .execute(params![event.run_id, event.event.get(), event.due_at])?;
     if inserted == 0 {
         return Err(store::Error::NotFound(format!("run {}", event.run_id)).into());
     }
@@ -242,7 +238,7 @@ fn advance(
 pub(crate) fn deliver(
     conn: &Connection,
     run_id: &str,
-    event: &Value,
+    event: &RawValue,
     now: i64,
     handoff: &Handoff,
 ) -> Result<Delivered, DbError> {

@@ -240,7 +240,7 @@ async fn failed_step_leaves_nothing_behind() {
         consumed_events: vec![claimed[0].events[0].id],
         new_events: vec![NewEvent {
             run_id: "nope".into(),
-            event: json!({}),
+            event: hookflow_store::json_text(&json!({})),
             due_at: T0,
         }],
         ..StepCommit::default()

@@ -97,7 +97,7 @@ pub struct ActionRecord {
 #[derive(Debug, Clone)]
 pub struct NewRun {
     pub run: RunRecord,
-    pub first_event: Value,
+    pub first_event: JsonText,
     /// The first step, already taken (`expected_seq` 0); `first_event` is then not stored.
     pub started: Option<StepCommit>,
 }
@@ -145,10 +145,11 @@ pub struct RunQuery {
 
 /// An event to append to a run's inbox, applied no earlier than `due_at` (a timer when in
 /// the future).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct NewEvent {
     pub run_id: String,
-    pub event: Value,
+    /// Serialized where the event is made (see [`ActionWrite`]).
+    pub event: JsonText,
     pub due_at: i64,
 }
 
@@ -280,8 +281,9 @@ pub struct CallbackDelivery {
     pub action: String,
     /// The delivery's `Idempotency-Key` / `webhook-id`, when it has one.
     pub delivery_key: Option<String>,
-    /// The event appended to the run's inbox when the callback wins.
-    pub event: Value,
+    /// The event appended to the run's inbox when the callback wins (and its step is not
+    /// committed in its place).
+    pub event: JsonText,
     pub now: i64,
     /// How the node would take the run on once the callback wins.
     pub handoff: Handoff,

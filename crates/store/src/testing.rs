@@ -410,7 +410,7 @@ pub async fn timer_is_claimed_only_when_due(store: Arc<dyn Store>) {
         consumed_events: vec![claimed[0].events[0].id],
         new_events: vec![NewEvent {
             run_id: "r1".into(),
-            event: json!({"timer": 1}),
+            event: json_text(&json!({"timer": 1})),
             due_at: timer_due,
         }],
         ..step("a", 0, "r1")
@@ -447,7 +447,7 @@ pub async fn commit_step_applies_changes(store: Arc<dyn Store>) {
         ],
         new_events: vec![NewEvent {
             run_id: "r1".into(),
-            event: json!({"n": 2}),
+            event: json_text(&json!({"n": 2})),
             due_at: T0 + 1,
         }],
         new_effects: vec![NewEffect {
@@ -633,7 +633,7 @@ pub async fn commit_step_with_stale_seq_writes_nothing(store: Arc<dyn Store>) {
         run: Some(finished(RunStatus::Failed, T0 + 1)),
         new_events: vec![NewEvent {
             run_id: "r1".into(),
-            event: json!({"n": 2}),
+            event: json_text(&json!({"n": 2})),
             due_at: T0,
         }],
         new_effects: vec![NewEffect {
@@ -738,12 +738,12 @@ pub async fn a_continuing_step_keeps_its_run_leased(store: Arc<dyn Store>) {
         new_events: vec![
             NewEvent {
                 run_id: "r1".into(),
-                event: json!({"continue": 1}),
+                event: json_text(&json!({"continue": 1})),
                 due_at: T0 + 1,
             },
             NewEvent {
                 run_id: "r1".into(),
-                event: json!({"timer": 1}),
+                event: json_text(&json!({"timer": 1})),
                 due_at: T0 + 5_000,
             },
         ],
@@ -837,7 +837,7 @@ pub async fn complete_effect_appends_outcome_once(store: Arc<dyn Store>) {
 
     let outcome = NewEvent {
         run_id: "r1".into(),
-        event: json!({"outcome": 200}),
+        event: json_text(&json!({"outcome": 200})),
         due_at: T0 + 5,
     };
     store
@@ -893,7 +893,7 @@ pub async fn push_event_appends_and_rejects_unknown_run(store: Arc<dyn Store>) {
 
     let unknown = NewEvent {
         run_id: "nope".into(),
-        event: json!({}),
+        event: json_text(&json!({})),
         due_at: T0,
     };
     let error = store.push_event(unknown).await.unwrap_err();
@@ -917,7 +917,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
         consumed_events: vec![claimed[0].events[0].id],
         new_events: vec![NewEvent {
             run_id: "r1".into(),
-            event: json!({}),
+            event: json_text(&json!({})),
             due_at: T0 + 1_000,
         }],
         new_effects: vec![NewEffect {
@@ -940,7 +940,7 @@ pub async fn next_due_tracks_pending_work(store: Arc<dyn Store>) {
     // Its outcome, due at once, comes before the timer.
     let outcome = NewEvent {
         run_id: "r1".into(),
-        event: json!({}),
+        event: json_text(&json!({})),
         due_at: T0 + 600,
     };
     store
@@ -984,7 +984,7 @@ pub async fn a_run_created_with_its_first_step_commits_both(store: Arc<dyn Store
     store
         .push_event(NewEvent {
             run_id: "r1".into(),
-            event: json!({"n": 2}),
+            event: json_text(&json!({"n": 2})),
             due_at: T0 + 2,
         })
         .await
@@ -1190,7 +1190,7 @@ fn delivery(key: Option<&str>, now: i64) -> CallbackDelivery {
         run_id: "r1".into(),
         action: "Hook".into(),
         delivery_key: key.map(str::to_owned),
-        event: json!({ "callback": key }),
+        event: json_text(&json!({ "callback": key })),
         now,
         handoff: Handoff::default(),
     }
@@ -1307,7 +1307,7 @@ pub async fn a_callback_does_not_lease_a_run_held_by_another(store: Arc<dyn Stor
     store
         .push_event(NewEvent {
             run_id: "r1".into(),
-            event: json!({ "tick": 1 }),
+            event: json_text(&json!({ "tick": 1 })),
             due_at: T0 + 4,
         })
         .await
@@ -1346,7 +1346,7 @@ pub async fn a_completed_effect_leases_its_run_when_free(store: Arc<dyn Store>) 
     assert_eq!(effects.len(), 2);
     let outcome = |n: u32| NewEvent {
         run_id: "r1".into(),
-        event: json!({ "outcome": n }),
+        event: json_text(&json!({ "outcome": n })),
         due_at: T0 + 5,
     };
     let Delivered::Claimed(claimed) = store
@@ -1429,7 +1429,7 @@ pub async fn a_step_computed_ahead_needs_a_free_current_run(store: Arc<dyn Store
     let effects = store.claim_effects(claim("x", T0)).await.unwrap();
     let outcome = |n: usize| NewEvent {
         run_id: "r1".into(),
-        event: json!({ "outcome": n }),
+        event: json_text(&json!({ "outcome": n })),
         due_at: T0 + 5,
     };
     let ahead = |seq: i64| Handoff {
@@ -1517,7 +1517,7 @@ pub async fn a_closed_wait_refuses_callbacks(store: Arc<dyn Store>) {
     store
         .push_event(NewEvent {
             run_id: "r1".into(),
-            event: json!({}),
+            event: json_text(&json!({})),
             due_at: T0 + 1,
         })
         .await
@@ -1566,7 +1566,7 @@ pub async fn a_step_adds_ledger_entries(store: Arc<dyn Store>) {
     store
         .push_event(NewEvent {
             run_id: "r1".into(),
-            event: json!({}),
+            event: json_text(&json!({})),
             due_at: T0 + 1,
         })
         .await
@@ -1596,7 +1596,7 @@ pub async fn an_effect_taken_over_is_not_completed_by_its_old_owner(store: Arc<d
     );
     let outcome = |by: &str| NewEvent {
         run_id: "r1".into(),
-        event: json!({ "by": by }),
+        event: json_text(&json!({ "by": by })),
         due_at: later,
     };
 
@@ -1963,7 +1963,7 @@ pub async fn a_step_ending_the_run_drops_its_unsent_effects(store: Arc<dyn Store
             "y",
             NewEvent {
                 run_id: "r1".into(),
-                event: json!({"outcome": 200}),
+                event: json_text(&json!({"outcome": 200})),
                 due_at: T0 + 2,
             },
             Handoff::default(),
@@ -2196,7 +2196,7 @@ pub fn new_run(id: &str, start_time: i64) -> NewRun {
             variables: None,
             seq: 0,
         },
-        first_event: start_event(id),
+        first_event: json_text(&start_event(id)),
         started: None,
     }
 }
@@ -2225,7 +2225,7 @@ async fn push(store: &dyn Store, run_id: &str, event: Value, due_at: i64) {
     store
         .push_event(NewEvent {
             run_id: run_id.into(),
-            event,
+            event: json_text(&event),
             due_at,
         })
         .await
