@@ -1,8 +1,7 @@
 //! Steps taken where their event arrives (a callback, an effect's outcome), from the state
-//! this node has cached — or, for a callback to a run that is not, from the run's row the
-//! callback read anyway and its action rows — and committed with the event
-//! (`Handoff::step`): one transaction,
-//! instead of one recording the event, a claim, and one committing the step that applies it.
+//! this node has cached — or, for a callback to a run that is not, from the rows the callback
+//! read anyway — and committed with the event (`Handoff::step`): one transaction instead of
+//! one recording the event, a claim, and one committing the step that applies it.
 //! The store commits such a step only if the run is still where the cached state is, no
 //! live lease holds it and no other event of it is due — exactly the step a claim would
 //! have taken — and otherwise records the event as usual.

@@ -202,15 +202,7 @@ pub(crate) async fn preload(handle: &Handle, run_id: &str) -> crate::Result<Prel
     match cached {
         Some(compiled) => Ok(Preloaded::Cached(compiled)),
         None => {
-            let ids = [run_id.to_owned()];
-            let (run, actions) = handle
-                .inner
-                .store
-                .get_runs_with_actions(&ids)
-                .await?
-                .pop()
-                .ok_or_else(|| run_not_found(run_id))?;
-            let compiled = handle.compiled(&run.version_id).await?;
+            let (run, actions, compiled) = read_with_actions(handle, run_id).await?;
             Ok(Preloaded::Read {
                 run: Box::new(run),
                 actions,
@@ -476,24 +468,26 @@ async fn load(
             actions,
             compiled,
         }) if run.seq == claimed.seq => (*run, actions, compiled),
-        _ => {
-            let ids = std::slice::from_ref(&claimed.run_id);
-            let (run, actions) = handle
-                .inner
-                .store
-                .get_runs_with_actions(ids)
-                .await?
-                .pop()
-                .ok_or_else(|| run_not_found(&claimed.run_id))?;
-            let compiled = handle.compiled(&run.version_id).await?;
-            (run, actions, compiled)
-        }
+        _ => read_with_actions(handle, &claimed.run_id).await?,
     };
     restore(handle, run, actions, compiled).await
 }
 
-fn run_not_found(run_id: &str) -> crate::Error {
-    crate::Error::NotFound(format!("run '{run_id}'"))
+/// A run's row and action rows (one read), and its compiled version.
+async fn read_with_actions(
+    handle: &Handle,
+    run_id: &str,
+) -> crate::Result<(RunRecord, Vec<ActionRecord>, Arc<Compiled>)> {
+    let ids = [run_id.to_owned()];
+    let (run, actions) = handle
+        .inner
+        .store
+        .get_runs_with_actions(&ids)
+        .await?
+        .pop()
+        .ok_or_else(|| crate::Error::NotFound(format!("run '{run_id}'")))?;
+    let compiled = handle.compiled(&run.version_id).await?;
+    Ok((run, actions, compiled))
 }
 
 /// The run's state from its row and its action rows.
