@@ -490,17 +490,24 @@ async fn advance_free(
     step: &StepCommit,
     now: i64,
 ) -> Result<bool, DbError> {
-    const PICKED: &str = "WITH picked AS MATERIALIZED ( \
-             SELECT id FROM runs WHERE id = $1 AND seq = $2 \
-             AND (lease_until IS NULL OR lease_until < $3) \
-             AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = $1 AND due_at <= $3) \
-             FOR NO KEY UPDATE SKIP LOCKED) ";
+    macro_rules! picked {
+        ($update:literal) => {
+            concat!(
+                "WITH picked AS MATERIALIZED ( \
+                 SELECT id FROM runs WHERE id = $1 AND seq = $2 \
+                 AND (lease_until IS NULL OR lease_until < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = $1 AND due_at <= $3) \
+                 FOR NO KEY UPDATE SKIP LOCKED) ",
+                $update
+            )
+        };
+    }
     let advanced = match &step.run {
         Some(update) => {
             pool::execute(
                 tx,
-                &format!(
-                    "{PICKED} UPDATE runs r SET status = $4, end_time = $5, outputs = $6, \
+                picked!(
+                    "UPDATE runs r SET status = $4, end_time = $5, outputs = $6, \
                      error = $7, variables = coalesce($8, r.variables), seq = r.seq + 1, \
                      lease_owner = NULL, lease_until = NULL FROM picked WHERE r.id = picked.id"
                 ),
@@ -520,8 +527,8 @@ async fn advance_free(
         None => {
             pool::execute(
                 tx,
-                &format!(
-                    "{PICKED} UPDATE runs r SET seq = r.seq + 1, lease_owner = NULL, \
+                picked!(
+                    "UPDATE runs r SET seq = r.seq + 1, lease_owner = NULL, \
                      lease_until = NULL FROM picked WHERE r.id = picked.id"
                 ),
                 &[&step.run_id, &step.expected_seq, &now],

@@ -188,21 +188,32 @@ fn advance(
         Some((lease, now)) => (Some(&lease.owner), Some(now.saturating_add(lease.lease_ms))),
         None => (None, None),
     };
-    let (condition, fenced_by): (_, &dyn ToSql) = match &fence {
-        Fence::Leased(owner) => ("lease_owner = ?3", owner),
-        Fence::Free(now) => (
-            "(lease_until IS NULL OR lease_until < ?3) \
-             AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = ?1 AND due_at <= ?3)",
-            now,
-        ),
+    // Static texts (no formatting per step): the fence's condition, with and without the
+    // run's fields.
+    macro_rules! advance_sql {
+        ($set:literal) => {
+            match &fence {
+                Fence::Leased(_) => concat!(
+                    "UPDATE runs SET ", $set, "seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
+                     WHERE id = ?1 AND seq = ?2 AND lease_owner = ?3"
+                ),
+                Fence::Free(_) => concat!(
+                    "UPDATE runs SET ", $set, "seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
+                     WHERE id = ?1 AND seq = ?2 AND (lease_until IS NULL OR lease_until < ?3) \
+                     AND NOT EXISTS (SELECT 1 FROM inbox WHERE run_id = ?1 AND due_at <= ?3)"
+                ),
+            }
+        };
+    }
+    let fenced_by: &dyn ToSql = match &fence {
+        Fence::Leased(owner) => owner,
+        Fence::Free(now) => now,
     };
     let fenced = match &step.run {
         Some(update) => conn
-            .prepare_cached(&format!(
-                "UPDATE runs SET status = ?6, end_time = ?7, outputs = ?8, error = ?9, \
-                 variables = coalesce(?10, variables), \
-                 seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
-                 WHERE id = ?1 AND seq = ?2 AND {condition}"
+            .prepare_cached(advance_sql!(
+                "status = ?6, end_time = ?7, outputs = ?8, error = ?9, \
+                 variables = coalesce(?10, variables), "
             ))?
             .execute(params![
                 step.run_id,
@@ -216,18 +227,13 @@ fn advance(
                 rows::optional_json_text(update.error.as_ref()),
                 rows::optional_json_text(update.variables.as_ref()),
             ])?,
-        None => conn
-            .prepare_cached(&format!(
-                "UPDATE runs SET seq = seq + 1, lease_owner = ?4, lease_until = ?5 \
-                 WHERE id = ?1 AND seq = ?2 AND {condition}"
-            ))?
-            .execute(params![
-                step.run_id,
-                step.expected_seq,
-                fenced_by,
-                lease_owner,
-                lease_until
-            ])?,
+        None => conn.prepare_cached(advance_sql!(""))?.execute(params![
+            step.run_id,
+            step.expected_seq,
+            fenced_by,
+            lease_owner,
+            lease_until
+        ])?,
     };
     Ok(fenced == 1)
 }
